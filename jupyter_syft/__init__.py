@@ -1,0 +1,32 @@
+"""jupyter_syft: PySyft 0.2's remote tensors (hook, virtual workers, pointers) on current PyTorch.
+
+    import torch
+    import jupyter_syft as sy          # the original `import syft as sy` works too, after this
+    hook = sy.TorchHook(torch)
+    bob = sy.VirtualWorker(hook, id="bob")
+    x_ptr = torch.tensor([1, 2, 3, 4, 5]).send(bob)
+"""
+from . import exceptions
+from .exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
+                         PointerFetchedError, RemoteValueError, TensorsNotCollocatedException,
+                         UnsupportedTypeError, WorkerNotFoundError)
+from .hook import TorchHook
+from .pointers import PointerTensor
+from .workers import BaseWorker, VirtualWorker, get_worker
+
+__version__ = "0.1.0"
+
+# The worker that owns this process's pointers; "me", as in PySyft. It stores nothing itself.
+local_worker = VirtualWorker(None, id="me", is_client_worker=True)
+hook = None  # set by TorchHook
+
+from . import compat  # noqa: E402  (needs the names above)
+
+compat.install_syft_alias()
+
+__all__ = [
+    "TorchHook", "VirtualWorker", "BaseWorker", "PointerTensor", "get_worker", "local_worker",
+    "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
+    "PointerFetchedError", "RemoteValueError", "OperationNotAllowedError",
+    "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
+]

@@ -1,0 +1,51 @@
+"""`import syft as sy` for the original tutorials: `syft` names resolve to jupyter_syft.
+
+Installed only when no other `syft` distribution is importable; if one is, we say so once and
+leave it alone.
+"""
+import importlib
+import importlib.util
+import sys
+import warnings
+
+# The PySyft 0.2 module paths the tutorials import, and what stands in for them.
+ALIASES = {
+    "syft": "jupyter_syft",
+    "syft.exceptions": "jupyter_syft.exceptions",
+}
+
+_warned = False
+
+
+def _other_syft_installed() -> bool:
+    current = sys.modules.get("syft")
+    if current is not None:
+        return getattr(current, "__name__", "") != "jupyter_syft"
+    try:
+        return importlib.util.find_spec("syft") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def install_syft_alias() -> bool:
+    """Make `import syft` give jupyter_syft. Returns False if a real syft is in the way."""
+    global _warned
+    if _other_syft_installed():
+        if not _warned:
+            _warned = True
+            warnings.warn(
+                "another `syft` package is installed, so `import syft` keeps giving that one; "
+                "use `import jupyter_syft as sy` for jupyter_syft",
+                stacklevel=3,
+            )
+        return False
+    for alias, target in ALIASES.items():
+        sys.modules[alias] = importlib.import_module(target)
+    return True
+
+
+def remove_syft_alias() -> None:
+    for alias, target in ALIASES.items():
+        module = sys.modules.get(alias)
+        if module is not None and module.__name__ == target:
+            del sys.modules[alias]

@@ -1,0 +1,37 @@
+"""Errors a user of jupyter_syft can see, named as PySyft 0.2 named them where it had one."""
+
+
+class SyftError(Exception):
+    """Base class of jupyter_syft's own errors."""
+
+
+class TensorsNotCollocatedException(SyftError):
+    """An operation mixed tensors that live on different machines."""
+
+
+class ObjectNotFoundError(SyftError):
+    """A worker was asked for an id it does not hold."""
+
+
+class PointerFetchedError(SyftError, RuntimeError):
+    """A pointer was used after .get() brought its tensor home."""
+
+
+class RemoteValueError(SyftError, RuntimeError):
+    """A Python value (item, bool, list, numpy) was asked of a pointer; .get() it first."""
+
+
+class OperationNotAllowedError(SyftError):
+    """A command named an operation outside the worker's allow-list."""
+
+
+class MalformedMessageError(SyftError, ValueError):
+    """Bytes that reached a worker are not a valid jupyter_syft message."""
+
+
+class UnsupportedTypeError(SyftError, TypeError):
+    """A value of a type the codec cannot carry between workers."""
+
+
+class WorkerNotFoundError(SyftError):
+    """A worker named by id does not exist."""

@@ -1,0 +1,8 @@
+"""Object ids: random integers below 1e11, like PySyft 0.2."""
+import random
+
+_random = random.Random()
+
+
+def new_id() -> int:
+    return _random.randrange(1, 10**11)

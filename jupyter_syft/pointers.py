@@ -1,0 +1,212 @@
+"""PointerTensor: a torch.Tensor with no storage that stands for a tensor held by a worker.
+
+Torch hands every call that involves a pointer to ``__torch_function__``; there we either answer
+from the cached metadata (shape, dtype, ...), refuse (values that need ``.get()``), or send the
+call to the pointer's worker as a command. Plain tensors never reach this code.
+"""
+from typing import Any, Callable, Dict, List
+
+import torch
+from torch._C import DisableTorchFunctionSubclass
+
+from . import commands
+from .exceptions import PointerFetchedError, RemoteValueError, TensorsNotCollocatedException
+from .ids import new_id
+
+LIVE, FETCHED, DELETED = "live", "fetched", "deleted"
+
+
+class PointerTensor(torch.Tensor):
+    """Points to the tensor ``id_at_location`` stored on ``location``; owned by ``owner``."""
+
+    @staticmethod
+    def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
+                requires_grad: bool = False, owner=None, id: int = None,
+                garbage_collect_data: bool = True):
+        ptr = torch.Tensor._make_wrapper_subclass(cls, shape, dtype=dtype)
+        ptr._location = location
+        ptr._id_at_location = id_at_location
+        ptr._owner = owner
+        ptr._id = new_id() if id is None else id
+        ptr._requires_grad = requires_grad
+        ptr._state = LIVE
+        ptr.garbage_collect_data = garbage_collect_data
+        if owner is not None:
+            owner._pointer_created(ptr)
+        return ptr
+
+    def __init__(self, *args, **kwargs) -> None:  # everything happened in __new__
+        pass
+
+    # --- what PySyft 0.2 pointers exposed -------------------------------------------------
+    @property
+    def location(self):
+        return self._location
+
+    @property
+    def owner(self):
+        return self._owner
+
+    @property
+    def id_at_location(self) -> int:
+        return self._id_at_location
+
+    @property
+    def id(self) -> int:
+        return self._id
+
+    @property
+    def state(self) -> str:
+        """'live', 'fetched' (after .get()) or 'deleted'."""
+        return self._state
+
+    def __repr__(self) -> str:
+        text = (f"(Wrapper)>[PointerTensor | {self._owner.id}:{self._id} -> "
+                f"{self._location.id}:{self._id_at_location}]")
+        if self._state != LIVE:
+            text += f" ({self._state}: {_STATE_HINTS[self._state]})"
+        return text
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(repr(self), spec)
+
+    def check_live(self) -> None:
+        if self._state == FETCHED:
+            raise PointerFetchedError(
+                f"the tensor this pointer named ({self._location.id}:{self._id_at_location}) was "
+                "already brought home with .get(); use the tensor that .get() returned"
+            )
+        if self._state == DELETED:
+            raise PointerFetchedError(
+                f"the tensor this pointer named ({self._location.id}:{self._id_at_location}) "
+                "was deleted from its worker"
+            )
+
+    def get(self) -> torch.Tensor:
+        """Bring the tensor home; it leaves the worker and this pointer becomes 'fetched'."""
+        self.check_live()
+        tensor = self._owner.fetch(self._location, self._id_at_location)
+        self._set_state(FETCHED)
+        return tensor
+
+    def send(self, *locations, **kwargs):
+        raise NotImplementedError(
+            "sending a pointer on (x.send(bob).send(alice)) is not supported yet; "
+            "call .get() first and send the tensor"
+        )
+
+    def delete_remote(self) -> None:
+        """Delete the remote tensor now, whatever else still refers to this pointer."""
+        if self._state == LIVE:
+            self._set_state(DELETED)
+            self._owner.delete_remote(self._location, [self._id_at_location])
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self._owner._pointer_changed(self)
+
+    def __del__(self) -> None:
+        # Refcount-driven: the last reference going away frees the remote tensor.
+        try:
+            if self._state == LIVE and self.garbage_collect_data:
+                self._state = DELETED
+                self._owner.delete_remote(self._location, [self._id_at_location])
+        except Exception:  # during interpreter shutdown or with a worker gone
+            pass
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if kwargs is None:
+            kwargs = {}
+        local = _LOCAL.get(func)
+        if local is not None:
+            return local(func, args, kwargs)
+        name = commands.op_name(func)
+        pointers = _collocated(name, args, kwargs)
+        first = pointers[0]
+        return first._owner.run(first._location, name, args, kwargs, pointers)
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        # Reached only if torch bypassed __torch_function__; a pointer has no data to compute on.
+        raise RemoteValueError(f"{func} cannot run on a pointer's (absent) local data; call .get() first")
+
+
+_STATE_HINTS = {FETCHED: "its tensor was brought home with .get()", DELETED: "its tensor was deleted"}
+
+
+def _short(func: Any) -> str:
+    return getattr(func, "__name__", None) or str(func)
+
+
+def _scan(values, pointers: List[PointerTensor], local: List[torch.Tensor]) -> None:
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            (pointers if type(value) is PointerTensor else local).append(value)
+        elif isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
+            _scan(value, pointers, local)
+        elif isinstance(value, dict):
+            _scan(value.values(), pointers, local)
+
+
+def _collocated(name: str, args, kwargs) -> List[PointerTensor]:
+    """The pointers in a call, checked to be live and on one worker with no local tensors."""
+    pointers: List[PointerTensor] = []
+    local: List[torch.Tensor] = []
+    _scan(args, pointers, local)
+    if kwargs:
+        _scan(kwargs.values(), pointers, local)
+    first = pointers[0]
+    for ptr in pointers:
+        ptr.check_live()
+        if ptr._location is not first._location:
+            raise TensorsNotCollocatedException(
+                f"You tried to call {name} involving two tensors which are not on the same "
+                f"machine! One tensor is on {first._location!r} while the other is on "
+                f"{ptr._location!r}. Use a combination of .move(), .get(), and/or .send() to "
+                "co-locate them to the same machine."
+            )
+    if local:
+        raise TensorsNotCollocatedException(
+            f"You tried to call {name} involving two tensors where one tensor is on "
+            f"{first._location!r} (a PointerTensor) and the other is a local tensor. "
+            f"Call .get() on the pointer, or .send({first._location.id}) on the local tensor.\n"
+            f"Tensor A: {first!r}\nTensor B: {local[0]!r}"
+        )
+    return pointers
+
+
+def _from_metadata(func, args, kwargs):
+    with DisableTorchFunctionSubclass():
+        return func(*args, **kwargs)
+
+
+def _requires_grad(func, args, kwargs):
+    return args[0]._requires_grad
+
+
+def _needs_get(func, args, kwargs):
+    ptr = args[0] if args and isinstance(args[0], PointerTensor) else None
+    where = f" on {ptr._location.id}" if ptr is not None else ""
+    raise RemoteValueError(
+        f"{_short(func)}() needs the tensor's values, which stay{where}; "
+        f"call .get() first, e.g. x_ptr.get().{_short(func).strip('_')}()"
+    )
+
+
+_T = torch.Tensor
+_LOCAL: Dict[Any, Callable] = {}
+for _f in (_T.shape.__get__, _T.dtype.__get__, _T.ndim.__get__, _T.device.__get__,
+           _T.layout.__get__, _T.itemsize.__get__, _T.nbytes.__get__, _T.is_cpu.__get__,
+           _T.is_cuda.__get__, _T.is_sparse.__get__, _T.is_quantized.__get__,
+           _T.is_meta.__get__, _T.size, _T.dim, _T.numel, _T.nelement, _T.element_size,
+           _T.__len__, _T.__hash__, _T.is_floating_point, _T.is_complex, _T.ndimension,
+           _T.get_device):
+    _LOCAL[_f] = _from_metadata
+_LOCAL[_T.requires_grad.__get__] = _requires_grad
+for _f in (_T.item, _T.tolist, _T.numpy, _T.__bool__, _T.__int__, _T.__float__, _T.__index__,
+           _T.__complex__, _T.__array__, _T.data_ptr, _T.storage, _T.untyped_storage,
+           _T.__reduce_ex__, _T.__deepcopy__, _T.__dlpack__, _T.__contains__):
+    _LOCAL[_f] = _needs_get
