@@ -10,7 +10,7 @@ from . import exceptions
 from .exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
                          PointerFetchedError, RemoteValueError, TensorsNotCollocatedException,
                          UnsupportedTypeError, WorkerNotFoundError)
-from .hook import TorchHook
+from .torch_hook import TorchHook
 from .pointers import PointerTensor
 from .workers import BaseWorker, VirtualWorker, get_worker
 

@@ -1,7 +1,8 @@
-"""Bytes <-> messages. msgpack for structure; tensors as dtype name + shape + raw buffer.
+"""Bytes <-> messages. msgpack for structure; tensors as dtype + shape + raw buffer.
 
 Nothing received is unpickled, ``torch.load``-ed or evaluated: every extension type below is
-rebuilt by hand from checked fields, and dtypes come from a fixed table.
+rebuilt by hand from checked fields, and dtypes come from a fixed table. Tensors and tensor
+descriptions use fixed struct layouts, which keeps a small command at a few microseconds.
 """
 import ctypes
 import math
@@ -16,17 +17,21 @@ from .exceptions import MalformedMessageError, UnsupportedTypeError
 # Extension codes on the wire.
 TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META = range(1, 10)
 
-_DTYPES = {
-    str(d).split(".")[1]: d
-    for d in (
-        torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.complex64,
-        torch.complex128, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8,
-        torch.bool,
-    )
-}
-_DTYPE_NAMES = {d: n for n, d in _DTYPES.items()}
-_ID = struct.Struct("<q")
+# The wire code of a dtype is its index here; append only.
+_DTYPE_TABLE = (
+    torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64,
+    torch.complex128, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool,
+)
+_DTYPE_CODES = {d: i for i, d in enumerate(_DTYPE_TABLE)}
 _MAX_DIMS = 64
+
+_ID = struct.Struct("<q")
+_TENSOR_HEAD = struct.Struct("<BBBB")  # dtype code, requires_grad, has_grad, ndim; then dims, data
+_META_HEAD = struct.Struct("<qBBB")  # id, dtype code, requires_grad, ndim; then dims
+
+
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    return tuple.__new__(msgpack.ExtType, (code, data))  # skips ExtType's Python-level checks
 
 
 class Ref:
@@ -39,7 +44,7 @@ class Ref:
 
 
 class Meta:
-    """Describes a tensor a worker just stored: what a caller needs to build a pointer."""
+    """Describes a tensor a worker holds: what a caller needs to build a pointer."""
 
     __slots__ = ("id", "shape", "dtype", "requires_grad")
 
@@ -47,63 +52,40 @@ class Meta:
         self.id, self.shape, self.dtype, self.requires_grad = obj_id, shape, dtype, requires_grad
 
 
-def dtype_name(dtype: torch.dtype) -> str:
+def _dtype_code(dtype: torch.dtype) -> int:
     try:
-        return _DTYPE_NAMES[dtype]
+        return _DTYPE_CODES[dtype]
     except KeyError:
         raise UnsupportedTypeError(f"tensors of dtype {dtype} cannot be sent to a worker") from None
 
 
-def _tensor_payload(t: torch.Tensor) -> list:
-    if t.layout is not torch.strided or t.device.type != "cpu":
+_DIMS = [struct.Struct(f"<{n}q") for n in range(_MAX_DIMS + 1)]  # shape layouts by ndim
+
+
+def _dims(shape) -> bytes:
+    return _DIMS[len(shape)].pack(*shape)
+
+
+def tensor_to_bytes(t: torch.Tensor) -> bytes:
+    if t.layout is not torch.strided or not t.is_cpu:
         raise UnsupportedTypeError(
             f"only dense CPU tensors can be sent to a worker, not {t.layout} on {t.device}"
         )
-    requires_grad = t.requires_grad
-    data = t.detach().contiguous()
-    raw = ctypes.string_at(data.data_ptr(), data.nbytes) if data.nbytes else b""
-    return [dtype_name(t.dtype), list(t.shape), raw, requires_grad, t.grad if t.is_leaf else None]
+    data = t.detach()
+    if not data.is_contiguous():
+        data = data.contiguous()
+    grad = t.grad if t.requires_grad and t.is_leaf else None
+    head = _TENSOR_HEAD.pack(_dtype_code(t.dtype), t.requires_grad, grad is not None, data.dim())
+    nbytes = data.nbytes
+    raw = ctypes.string_at(data.data_ptr(), nbytes) if nbytes else b""
+    if grad is None:
+        return b"".join((head, _dims(data.shape), raw))
+    return b"".join((head, _dims(data.shape), raw, tensor_to_bytes(grad)))
 
 
-def _default(obj: Any) -> msgpack.ExtType:
-    from .pointers import PointerTensor  # pointers never import the codec: no cycle
-
-    if isinstance(obj, PointerTensor):
-        return msgpack.ExtType(REF, _ID.pack(obj._id_at_location))
-    if isinstance(obj, torch.Tensor):
-        return msgpack.ExtType(TENSOR, _pack(_tensor_payload(obj)))
-    if isinstance(obj, tuple):
-        return msgpack.ExtType(TUPLE, _pack(list(obj)))
-    if isinstance(obj, Ref):
-        return msgpack.ExtType(REF, _ID.pack(obj.id))
-    if isinstance(obj, Meta):
-        return msgpack.ExtType(META, _pack([obj.id, list(obj.shape), dtype_name(obj.dtype), obj.requires_grad]))
-    if isinstance(obj, torch.dtype):
-        return msgpack.ExtType(DTYPE, dtype_name(obj).encode())
-    if isinstance(obj, slice):
-        return msgpack.ExtType(SLICE, _pack([obj.start, obj.stop, obj.step]))
-    if obj is Ellipsis:
-        return msgpack.ExtType(ELLIPSIS, b"")
-    if isinstance(obj, torch.device):
-        return msgpack.ExtType(DEVICE, str(obj).encode())
-    if isinstance(obj, complex):
-        return msgpack.ExtType(COMPLEX, struct.pack("<dd", obj.real, obj.imag))
-    if isinstance(obj, bool):  # strict_types sends numpy-like bool subclasses here
-        return bool(obj)
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj)
-    raise UnsupportedTypeError(f"a value of type {type(obj).__name__} cannot be sent to a worker")
-
-
-def _pack(obj: Any) -> bytes:
-    return msgpack.packb(obj, default=_default, strict_types=True, use_bin_type=True)
-
-
-def encode(message: Any) -> bytes:
-    """Message (lists, dicts, scalars, tensors, pointers, ...) -> bytes."""
-    return _pack(message)
+def meta_to_bytes(meta: Meta) -> bytes:
+    head = _META_HEAD.pack(meta.id, _dtype_code(meta.dtype), meta.requires_grad, len(meta.shape))
+    return head + _dims(meta.shape)
 
 
 def _check(condition: bool, what: str) -> None:
@@ -111,92 +93,247 @@ def _check(condition: bool, what: str) -> None:
         raise MalformedMessageError(what)
 
 
-def _tensor_from_payload(payload: Any) -> torch.Tensor:
-    _check(isinstance(payload, list) and len(payload) == 5, "tensor record has the wrong layout")
-    name, shape, raw, requires_grad, grad = payload
-    dtype = _DTYPES.get(name) if isinstance(name, str) else None
-    _check(dtype is not None, f"unknown tensor dtype {name!r}")
-    _check(isinstance(shape, list) and len(shape) <= _MAX_DIMS, "tensor shape is not a list of sizes")
-    _check(all(type(s) is int and s >= 0 for s in shape), "tensor shape holds a bad size")
-    _check(isinstance(raw, bytes), "tensor data is not bytes")
-    _check(math.prod(shape) * dtype.itemsize == len(raw), "tensor data does not match its shape")
-    if raw:
-        t = torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
-    else:
-        t = torch.empty(shape, dtype=dtype)
+def _read_dims(data: bytes, offset: int, ndim: int):
+    _check(ndim <= _MAX_DIMS and len(data) >= offset + 8 * ndim, "tensor shape is cut short")
+    dims = _DIMS[ndim].unpack_from(data, offset)
+    _check(not dims or min(dims) >= 0, "tensor shape holds a negative size")
+    return dims, offset + 8 * ndim
+
+
+def _address(data: bytes) -> int:
+    """Where a bytes object keeps its contents (to copy tensor data straight out of it)."""
+    return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+
+
+def _tensor_from(data: bytes, offset: int, base: int):
+    _check(len(data) >= offset + _TENSOR_HEAD.size, "tensor record is cut short")
+    code, requires_grad, has_grad, ndim = _TENSOR_HEAD.unpack_from(data, offset)
+    _check(code < len(_DTYPE_TABLE), f"unknown dtype code {code}")
+    dtype = _DTYPE_TABLE[code]
+    dims, offset = _read_dims(data, offset + _TENSOR_HEAD.size, ndim)
+    nbytes = math.prod(dims) * dtype.itemsize
+    _check(len(data) >= offset + nbytes, "tensor data is shorter than its shape says")
+    t = torch.empty(dims, dtype=dtype)
+    if nbytes:  # one copy, from the message into the new tensor; the bounds were checked above
+        ctypes.memmove(t.data_ptr(), base + offset, nbytes)
+    offset += nbytes
     if requires_grad:
         _check(t.is_floating_point() or t.is_complex(), "only float tensors can require grad")
         t.requires_grad_(True)
-    if grad is not None:
-        _check(isinstance(grad, torch.Tensor) and grad.shape == t.shape, "tensor grad does not match")
+    if has_grad:
+        grad, offset = _tensor_from(data, offset, base)
+        _check(grad.shape == t.shape and grad.dtype == t.dtype, "tensor grad does not match the tensor")
         t.grad = grad
+    return t, offset
+
+
+def tensor_from_bytes(data: bytes, offset: int = 0) -> torch.Tensor:
+    """A new tensor from data[offset:], which must hold exactly one tensor record."""
+    data = bytes(data)  # a no-op for bytes; the address below must be of an immutable object
+    t, end = _tensor_from(data, offset, _address(data))
+    _check(end == len(data), "tensor record has trailing bytes")
     return t
 
 
-def _read_id(data: bytes) -> int:
-    _check(len(data) == _ID.size, "object id has the wrong size")
-    return _ID.unpack(data)[0]
+def meta_from_bytes(data: bytes) -> Meta:
+    _check(len(data) >= _META_HEAD.size, "tensor description is cut short")
+    obj_id, code, requires_grad, ndim = _META_HEAD.unpack_from(data)
+    _check(code < len(_DTYPE_TABLE), f"unknown dtype code {code}")
+    dims, end = _read_dims(memoryview(data), _META_HEAD.size, ndim)
+    _check(end == len(data), "tensor description has trailing bytes")
+    return Meta(obj_id, dims, _DTYPE_TABLE[code], bool(requires_grad))
 
 
-def _ext_hook(code: int, data: bytes, on_ref: Optional[Callable], on_meta: Optional[Callable]) -> Any:
-    if code == TENSOR:
-        return _tensor_from_payload(_unpack(data, on_ref, on_meta))
-    if code == REF:
-        obj_id = _read_id(data)
-        return on_ref(obj_id) if on_ref else Ref(obj_id)
-    if code == TUPLE:
-        items = _unpack(data, on_ref, on_meta)
-        _check(isinstance(items, list), "tuple record is not a list")
-        return tuple(items)
-    if code == META:
-        fields = _unpack(data, None, None)
-        _check(isinstance(fields, list) and len(fields) == 4, "tensor description has the wrong layout")
-        obj_id, shape, name, requires_grad = fields
-        _check(type(obj_id) is int and isinstance(shape, list) and name in _DTYPES, "bad tensor description")
-        meta = Meta(obj_id, tuple(shape), _DTYPES[name], bool(requires_grad))
-        return on_meta(meta) if on_meta else meta
-    if code == DTYPE:
-        name = data.decode("ascii", "replace")
-        _check(name in _DTYPES, f"unknown dtype {name!r}")
-        return _DTYPES[name]
-    if code == SLICE:
-        parts = _unpack(data, on_ref, on_meta)
-        _check(isinstance(parts, list) and len(parts) == 3, "slice record has the wrong layout")
-        return slice(*parts)
-    if code == ELLIPSIS:
-        return Ellipsis
-    if code == DEVICE:
-        try:
-            return torch.device(data.decode("ascii"))
-        except (UnicodeDecodeError, RuntimeError):
-            raise MalformedMessageError("bad device name") from None
-    if code == COMPLEX:
-        _check(len(data) == 16, "complex number has the wrong size")
-        return complex(*struct.unpack("<dd", data))
-    raise MalformedMessageError(f"unknown extension type {code}")
+def _encode_pointer(obj, _new=tuple.__new__, _ExtType=msgpack.ExtType, _pack_id=_ID.pack) -> msgpack.ExtType:
+    return _new(_ExtType, (REF, _pack_id(obj._id_at_location)))
 
 
-def _unpack(data: bytes, on_ref: Optional[Callable], on_meta: Optional[Callable]) -> Any:
-    return msgpack.unpackb(
-        data,
-        ext_hook=lambda code, payload: _ext_hook(code, payload, on_ref, on_meta),
-        raw=False,
-        use_list=True,
-        strict_map_key=True,
-    )
+def _default(obj: Any) -> Any:
+    encoder = _ENCODERS.get(type(obj))
+    if encoder is not None:
+        return encoder(obj)
+    if isinstance(obj, torch.Tensor):
+        if hasattr(obj, "_id_at_location"):  # a PointerTensor (or subclass): its remote id
+            return _encode_pointer(obj)
+        return _ext(TENSOR, tensor_to_bytes(obj))
+    if isinstance(obj, tuple):  # torch.Size, named tuples
+        return _ext(TUPLE, msgpack.packb(list(obj), default=_default, strict_types=True))
+    if isinstance(obj, bool):  # strict_types sends subclasses of the basic types here
+        return bool(obj)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        return float(obj)
+    if isinstance(obj, str):
+        return str(obj)
+    raise UnsupportedTypeError(f"a value of type {type(obj).__name__} cannot be sent to a worker")
 
 
-def decode(data: Any, on_ref: Optional[Callable] = None, on_meta: Optional[Callable] = None) -> Any:
-    """bytes -> message. on_ref/on_meta turn remote ids into objects while decoding.
+_ENCODERS = {
+    torch.Tensor: lambda t: _ext(TENSOR, tensor_to_bytes(t)),
+    torch.nn.Parameter: lambda t: _ext(TENSOR, tensor_to_bytes(t)),
+    tuple: lambda t: _ext(TUPLE, msgpack.packb(list(t), default=_default, strict_types=True)),
+    Ref: lambda r: _ext(REF, _ID.pack(r.id)),
+    Meta: lambda m: _ext(META, meta_to_bytes(m)),
+    torch.dtype: lambda d: _ext(DTYPE, bytes((_dtype_code(d),))),
+    slice: lambda s: _ext(SLICE, msgpack.packb([s.start, s.stop, s.step], default=_default, strict_types=True)),
+    type(Ellipsis): lambda e: _ext(ELLIPSIS, b""),
+    torch.device: lambda d: _ext(DEVICE, str(d).encode()),
+    complex: lambda c: _ext(COMPLEX, struct.pack("<dd", c.real, c.imag)),
+}
 
-    Every failure to read the bytes is a MalformedMessageError; errors raised by the callbacks
-    (an unknown id, say) pass through unchanged.
+# One packer for top-level messages; nested records use msgpack.packb (a packer is not reentrant).
+_packer = msgpack.Packer(default=_default, strict_types=True, use_bin_type=True, autoreset=True)
+
+
+def register_pointer_type(cls: type) -> None:
+    """Pointers encode as a reference to their remote id (fast path for an exact type)."""
+    _ENCODERS[cls] = _encode_pointer
+
+
+def encode(message: Any) -> bytes:
+    """Message (lists, dicts, scalars, tensors, pointers, ...) -> bytes."""
+    return _packer.pack(message)
+
+
+def _decode_slice(data: bytes, hook) -> slice:
+    parts = msgpack.unpackb(data, ext_hook=hook, raw=False)
+    _check(isinstance(parts, list) and len(parts) == 3, "slice record has the wrong layout")
+    _check(all(p is None or type(p) is int for p in parts), "slice bounds must be integers")
+    return slice(*parts)
+
+
+def _decode_tuple(data: bytes, hook) -> tuple:
+    items = msgpack.unpackb(data, ext_hook=hook, raw=False)
+    _check(isinstance(items, list), "tuple record is not a list")
+    return tuple(items)
+
+
+def _decode_dtype(data: bytes, hook) -> torch.dtype:
+    _check(len(data) == 1 and data[0] < len(_DTYPE_TABLE), "unknown dtype")
+    return _DTYPE_TABLE[data[0]]
+
+
+def _decode_device(data: bytes, hook) -> torch.device:
+    try:
+        return torch.device(data.decode("ascii"))
+    except (UnicodeDecodeError, RuntimeError):
+        raise MalformedMessageError("bad device name") from None
+
+
+def _decode_complex(data: bytes, hook) -> complex:
+    _check(len(data) == 16, "complex number has the wrong size")
+    return complex(*struct.unpack("<dd", data))
+
+
+def _decode_ellipsis(data: bytes, hook):
+    return Ellipsis
+
+
+_DECODERS = {
+    TENSOR: lambda data, hook: tensor_from_bytes(data),
+    TUPLE: _decode_tuple,
+    DTYPE: _decode_dtype,
+    SLICE: _decode_slice,
+    ELLIPSIS: _decode_ellipsis,
+    DEVICE: _decode_device,
+    COMPLEX: _decode_complex,
+}
+
+
+class ExtDecoder:
+    """Turns extension records into objects while msgpack reads a message. Subclasses decide
+    what a remote id (``ref``) and a tensor description (``meta``) become. A class, not a
+    closure: a closure that refers to itself makes a reference cycle, and pointers caught in
+    one would outlive their last name."""
+
+    __slots__ = ()
+
+    def ref(self, obj_id: int) -> Any:
+        return Ref(obj_id)
+
+    def meta(self, meta: Meta) -> Any:
+        return meta
+
+    def __call__(self, code: int, payload: bytes) -> Any:
+        if code == REF:
+            _check(len(payload) == 8, "object id has the wrong size")
+            return self.ref(_ID.unpack(payload)[0])
+        if code == META:
+            return self.meta(meta_from_bytes(payload))
+        decoder = _DECODERS.get(code)
+        _check(decoder is not None, f"unknown extension type {code}")
+        return decoder(payload, self)
+
+
+_PLAIN = ExtDecoder()
+
+
+def decode(data: Any, decoder: ExtDecoder = _PLAIN) -> Any:
+    """bytes -> message, with decoder turning remote ids and descriptions into objects.
+
+    Every failure to read the bytes is a MalformedMessageError; errors raised by the decoder's
+    own ref/meta (an unknown id, say) pass through unchanged.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"a message must be bytes, not {type(data).__name__}")
     try:
-        return _unpack(data, on_ref, on_meta)
+        return msgpack.unpackb(data, ext_hook=decoder, raw=False, strict_map_key=True)
     except MalformedMessageError:
         raise
-    except (msgpack.UnpackException, ValueError, TypeError, RuntimeError, RecursionError) as e:
+    except (msgpack.UnpackException, ValueError, TypeError, RuntimeError, RecursionError,
+            struct.error) as e:
         raise MalformedMessageError(f"cannot read message: {type(e).__name__}: {e}") from None
+
+
+# --- replies: one status byte, then msgpack -------------------------------------------------
+# b"P": a single tensor the worker holds, as [id, dtype code, requires_grad, shape] (the common
+# case, read without extension hooks); b"T": one tensor record, no msgpack (what .get() returns);
+# b"V": any other value; b"E": [exception type name, message].
+_REPLY_POINTER, _REPLY_VALUE, _REPLY_ERROR, _REPLY_TENSOR = b"P", b"V", b"E", b"T"
+_plain_packer = msgpack.Packer(use_bin_type=True, autoreset=True)
+
+
+def encode_pointer_reply(obj_id: int, tensor: torch.Tensor) -> bytes:
+    return _REPLY_POINTER + _plain_packer.pack(
+        [obj_id, _dtype_code(tensor.dtype), tensor.requires_grad, list(tensor.shape)])
+
+
+def encode_value_reply(value: Any) -> bytes:
+    return _REPLY_VALUE + _packer.pack(value)
+
+
+def encode_tensor_reply(tensor: torch.Tensor) -> bytes:
+    return _REPLY_TENSOR + tensor_to_bytes(tensor)
+
+
+def encode_error_reply(type_name: str, message: str) -> bytes:
+    return _REPLY_ERROR + _plain_packer.pack([type_name, message])
+
+
+def decode_reply(data: Any, decoder: ExtDecoder) -> Any:
+    """Reply bytes -> (True, value) or (False, (exception type name, message))."""
+    _check(isinstance(data, (bytes, bytearray)) and len(data) > 0, "a reply must be non-empty bytes")
+    kind, body = data[0], memoryview(data)[1:]
+    if kind == 84:  # b"T"
+        return True, tensor_from_bytes(data, 1)
+    if kind == 86:  # b"V"
+        return True, decode(body, decoder)
+    try:
+        fields = msgpack.unpackb(body, raw=False)
+    except (msgpack.UnpackException, ValueError) as e:
+        raise MalformedMessageError(f"cannot read reply: {e}") from None
+    if kind == 80:  # b"P"
+        try:
+            obj_id, code, requires_grad, shape = fields
+            dtype = _DTYPE_TABLE[code]
+            shape = torch.Size(shape)  # raises on anything but a sequence of ints
+        except (TypeError, ValueError, IndexError, RuntimeError):
+            raise MalformedMessageError("pointer reply has the wrong layout") from None
+        _check(type(obj_id) is int and code >= 0 and len(shape) <= _MAX_DIMS
+               and (not shape or min(shape) >= 0), "pointer reply has a bad id or shape")
+        return True, decoder.meta(Meta(obj_id, shape, dtype, bool(requires_grad)))
+    if kind == 69:  # b"E"
+        _check(isinstance(fields, list) and len(fields) == 2, "error reply has the wrong layout")
+        return False, (str(fields[0]), str(fields[1]))
+    raise MalformedMessageError(f"unknown reply kind {bytes([kind])!r}")

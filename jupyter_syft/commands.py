@@ -79,6 +79,13 @@ def _build() -> None:
                 _BY_FUNC[func] = name
 
 
+def names_by_function() -> Dict[Any, str]:
+    """The caller's lookup table, function -> wire name (built on first use)."""
+    if not _BY_FUNC:
+        _build()
+    return _BY_FUNC
+
+
 def op_name(func: Any) -> str:
     """Caller side: the wire name of a torch callable, or OperationNotAllowedError."""
     if not _BY_FUNC:

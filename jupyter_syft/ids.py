@@ -5,4 +5,4 @@ _random = random.Random()
 
 
 def new_id() -> int:
-    return _random.randrange(1, 10**11)
+    return int(_random.random() * 1e11) or 1

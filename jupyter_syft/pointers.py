@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List
 import torch
 from torch._C import DisableTorchFunctionSubclass
 
-from . import commands
+from . import codec, commands
 from .exceptions import PointerFetchedError, RemoteValueError, TensorsNotCollocatedException
 from .ids import new_id
 
@@ -31,7 +31,7 @@ class PointerTensor(torch.Tensor):
         ptr._requires_grad = requires_grad
         ptr._state = LIVE
         ptr.garbage_collect_data = garbage_collect_data
-        if owner is not None:
+        if owner is not None and owner._pointer_listeners:
             owner._pointer_created(ptr)
         return ptr
 
@@ -101,7 +101,7 @@ class PointerTensor(torch.Tensor):
         """Delete the remote tensor now, whatever else still refers to this pointer."""
         if self._state == LIVE:
             self._set_state(DELETED)
-            self._owner.delete_remote(self._location, [self._id_at_location])
+            self._owner.delete_remote(self._location, [self._id_at_location], now=True)
 
     def _set_state(self, state: str) -> None:
         self._state = state
@@ -123,7 +123,7 @@ class PointerTensor(torch.Tensor):
         local = _LOCAL.get(func)
         if local is not None:
             return local(func, args, kwargs)
-        name = commands.op_name(func)
+        name = _NAMES.get(func) or commands.op_name(func)
         pointers = _collocated(name, args, kwargs)
         first = pointers[0]
         return first._owner.run(first._location, name, args, kwargs, pointers)
@@ -133,6 +133,9 @@ class PointerTensor(torch.Tensor):
         # Reached only if torch bypassed __torch_function__; a pointer has no data to compute on.
         raise RemoteValueError(f"{func} cannot run on a pointer's (absent) local data; call .get() first")
 
+
+codec.register_pointer_type(PointerTensor)
+_NAMES = commands.names_by_function()
 
 _STATE_HINTS = {FETCHED: "its tensor was brought home with .get()", DELETED: "its tensor was deleted"}
 
@@ -153,6 +156,11 @@ def _scan(values, pointers: List[PointerTensor], local: List[torch.Tensor]) -> N
 
 def _collocated(name: str, args, kwargs) -> List[PointerTensor]:
     """The pointers in a call, checked to be live and on one worker with no local tensors."""
+    if not kwargs and len(args) == 2:  # fast path for binary operators on two live pointers
+        a, b = args
+        if (type(a) is PointerTensor and type(b) is PointerTensor and a._state == LIVE
+                and b._state == LIVE and a._location is b._location):
+            return [a, b]
     pointers: List[PointerTensor] = []
     local: List[torch.Tensor] = []
     _scan(args, pointers, local)

@@ -44,8 +44,10 @@ class ObjectStore:
             self._notify("remove", [obj_id])
         return obj
 
-    def discard(self, ids: Iterable[int]) -> List[int]:
-        removed = [i for i in ids if self.objects.pop(i, None) is not None]
+    def discard(self, ids: Iterable[Any]) -> List[Any]:
+        """Remove the ids present (others are ignored); returns those removed."""
+        pop = self.objects.pop
+        removed = [i for i in ids if pop(i, None) is not None]
         if removed and self._listeners:
             self._notify("remove", removed)
         return removed

@@ -59,6 +59,7 @@ class BaseWorker:
         self.is_client_worker = is_client_worker
         self._store = ObjectStore()
         self._pointer_listeners: List[PointerListener] = []
+        self._pending_deletes: Dict["BaseWorker", List[int]] = {}
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd}
         _WORKERS[id] = self
@@ -66,65 +67,77 @@ class BaseWorker:
     @property
     def _objects(self) -> Dict[int, torch.Tensor]:
         """The tensors this worker holds, by id: a plain dict, as in PySyft."""
+        collect_garbage(self)
         return self._store.objects
 
     @property
     def store(self) -> ObjectStore:
+        collect_garbage(self)
         return self._store
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} id:{self.id} #objects:{len(self._store)}>"
+        return f"<{type(self).__name__} id:{self.id} #objects:{len(self.store)}>"
 
     # --- serving: bytes in, bytes out ----------------------------------------------------
+    # A request is [kind, ids of dead pointers' objects to delete first, *fields of the kind].
     def recv_msg(self, data: bytes) -> bytes:
         try:
-            inputs: List[Any] = []
-            message = codec.decode(data, on_ref=lambda obj_id: self._resolve(obj_id, inputs))
-            _check(isinstance(message, list) and message, "a message must be a non-empty list")
-            handler = self._handlers.get(message[0]) if isinstance(message[0], str) else None
-            _check(handler is not None, f"unknown message kind {message[0]!r}")
-            return handler(message, inputs)
+            resolver = _Resolver(self)
+            message = codec.decode(data, resolver)
+            if type(message) is not list or len(message) < 2 or type(message[1]) is not list:
+                raise MalformedMessageError("a message must be a list: [kind, ids to delete, ...]")
+            handler = self._handlers.get(message[0]) if type(message[0]) is str else None
+            if handler is None:
+                raise MalformedMessageError(f"unknown message kind {message[0]!r}")
+            if message[1]:
+                self._store.discard(message[1])
+            return handler(message[2:], resolver.inputs)
         except Exception as e:  # reported to the caller, never raised in the worker
-            return codec.encode(["err", type(e).__name__, str(e)])
+            return codec.encode_error_reply(type(e).__name__, str(e))
 
-    def _resolve(self, obj_id: int, inputs: List[Any]) -> Any:
-        try:
-            obj = self._store.objects[obj_id]
-        except KeyError:
-            raise ObjectNotFoundError(
-                f"object {obj_id} is not on {self!r}: it was brought home with .get(), deleted, "
-                "or never sent there"
-            ) from None
-        inputs.append((obj, obj_id))
-        return obj
+    def _not_found(self, obj_id: Any) -> ObjectNotFoundError:
+        return ObjectNotFoundError(
+            f"object {obj_id} is not on {self!r}: it was brought home with .get(), deleted, "
+            "or never sent there"
+        )
 
-    def _on_store(self, message: list, inputs) -> bytes:
-        _check(len(message) == 3 and isinstance(message[1], torch.Tensor), "store needs a tensor and an id")
-        tensor, obj_id = message[1], message[2]
+    def _on_store(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 2 and isinstance(fields[0], torch.Tensor), "store needs a tensor and an id")
+        tensor, obj_id = fields
         if type(obj_id) is not int or obj_id in self._store:
             obj_id = new_id()  # never overwrite a tensor some other pointer names
         self._store.set(obj_id, tensor)
-        return codec.encode(["ok", Meta(obj_id, tensor.shape, tensor.dtype, tensor.requires_grad)])
+        return codec.encode_pointer_reply(obj_id, tensor)
 
-    def _on_get(self, message: list, inputs) -> bytes:
-        _check(len(message) == 2 and type(message[1]) is int, "get needs an id")
-        reply = codec.encode(["ok", self._resolve(message[1], inputs)])
-        self._store.pop(message[1])  # only once the reply exists: a failed get loses nothing
+    def _on_get(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 1 and type(fields[0]) is int, "get needs an id")
+        obj = self._store.objects.get(fields[0])
+        if obj is None:
+            raise self._not_found(fields[0])
+        reply = codec.encode_tensor_reply(obj)
+        self._store.pop(fields[0])  # only once the reply exists: a failed get loses nothing
         return reply
 
-    def _on_del(self, message: list, inputs) -> bytes:
-        _check(len(message) == 2 and isinstance(message[1], list), "del needs a list of ids")
-        self._store.discard(i for i in message[1] if type(i) is int)
-        return codec.encode(["ok", None])
+    def _on_del(self, fields: list, inputs) -> bytes:
+        _check(not fields, "del takes no fields: its ids come in the message's delete list")
+        return codec.encode_value_reply(None)
 
-    def _on_cmd(self, message: list, inputs) -> bytes:
-        _check(len(message) == 4 and isinstance(message[2], list) and isinstance(message[3], dict),
-               "cmd needs an operation name, a list of arguments and a dict of keyword arguments")
-        func = commands.resolve(message[1])
-        result = func(*message[2], **message[3])
+    def _on_cmd(self, fields: list, inputs) -> bytes:
+        if len(fields) != 3 or type(fields[1]) is not list or type(fields[2]) is not dict:
+            raise MalformedMessageError(
+                "cmd needs an operation name, a list of arguments and a dict of keyword arguments")
+        func = commands.resolve(fields[0])
+        result = func(*fields[1], **fields[2])
+        if type(result) is torch.Tensor and not any(obj is result for obj, _ in inputs):
+            obj_id = new_id()  # the common case: one new tensor
+            self._store.set(obj_id, result)
+            return codec.encode_pointer_reply(obj_id, result)
         stored: List[int] = []
         try:
-            return codec.encode(["ok", self._describe(result, inputs, stored)])
+            described = self._describe(result, inputs, stored)
+            if type(described) is Meta:
+                return codec.encode_pointer_reply(described.id, result)
+            return codec.encode_value_reply(described)
         except Exception:
             self._store.discard(stored)  # a result we cannot reply with is not kept
             raise
@@ -154,36 +167,40 @@ class BaseWorker:
         """Deliver request bytes to location and return its reply bytes."""
         return location.recv_msg(data)
 
-    def _request(self, location: "BaseWorker", message: list,
+    def _request(self, location: "BaseWorker", kind: str, fields: list,
                  pointers: Optional[List[PointerTensor]] = None) -> Any:
-        reply_bytes = self._transport(location, codec.encode(message))
-
-        def on_meta(meta: Meta) -> PointerTensor:
-            for ptr in pointers or ():
-                if ptr._id_at_location == meta.id:  # an in-place op handed back its input
-                    ptr._requires_grad = meta.requires_grad
-                    return ptr
-            return PointerTensor(location, meta.id, meta.shape, meta.dtype, meta.requires_grad, owner=self)
-
-        reply = codec.decode(reply_bytes, on_meta=on_meta)
-        if reply[0] == "ok":
-            return reply[1]
-        raise _rebuild_error(reply[1], reply[2])
+        deletes = self._pending_deletes.pop(location, None) or []
+        reply_bytes = self._transport(location, codec.encode([kind, deletes, *fields]))
+        ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers))
+        if ok:
+            return value
+        raise _rebuild_error(*value)
 
     def run(self, location: "BaseWorker", name: str, args, kwargs, pointers: List[PointerTensor]) -> Any:
         """Run torch operation `name` on location; tensors in the result come back as pointers."""
-        return self._request(location, ["cmd", name, list(args), kwargs], pointers)
+        return self._request(location, "cmd", [name, list(args), kwargs], pointers)
 
     def send_tensor(self, tensor: torch.Tensor, location: "BaseWorker", garbage_collect_data: bool = True) -> PointerTensor:
-        ptr = self._request(location, ["store", tensor, tensor.id])
+        ptr = self._request(location, "store", [tensor, tensor.id])
         ptr.garbage_collect_data = garbage_collect_data
         return ptr
 
     def fetch(self, location: "BaseWorker", obj_id: int) -> torch.Tensor:
-        return self._request(location, ["get", obj_id])
+        return self._request(location, "get", [obj_id])
 
-    def delete_remote(self, location: "BaseWorker", ids: List[int]) -> None:
-        self._request(location, ["del", list(ids)])
+    # Dead pointers' ids wait here and ride along with the next request to their worker, so a
+    # pointer's death costs no round trip of its own. Reading a worker's objects flushes them.
+    _MAX_PENDING_DELETES = 1000
+
+    def delete_remote(self, location: "BaseWorker", ids: List[int], now: bool = False) -> None:
+        queue = self._pending_deletes.setdefault(location, [])
+        queue.extend(ids)
+        if now or len(queue) >= self._MAX_PENDING_DELETES:
+            self.flush_deletes(location)
+
+    def flush_deletes(self, location: "BaseWorker") -> None:
+        if self._pending_deletes.get(location):
+            self._request(location, "del", [])
 
     # --- pointer events, for views; free when nobody listens -----------------------------
     def subscribe_pointers(self, listener: PointerListener) -> None:
@@ -207,6 +224,47 @@ class BaseWorker:
                 listener(event, ptr)
             except Exception:  # a broken view must never break a pointer
                 pass
+
+
+class _Resolver(codec.ExtDecoder):
+    """Serving side: turns the remote ids in a request into this worker's objects, remembering
+    each one so that an in-place result can be recognised as an input."""
+
+    __slots__ = ("objects", "worker", "inputs")
+
+    def __init__(self, worker: BaseWorker) -> None:
+        self.worker, self.objects, self.inputs = worker, worker._store.objects, []
+
+    def ref(self, obj_id: int) -> Any:
+        obj = self.objects.get(obj_id)
+        if obj is None:
+            raise self.worker._not_found(obj_id)
+        self.inputs.append((obj, obj_id))
+        return obj
+
+
+class _PointerMaker(codec.ExtDecoder):
+    """Calling side: turns the tensor descriptions in a reply into pointers."""
+
+    __slots__ = ("owner", "location", "inputs")
+
+    def __init__(self, owner: BaseWorker, location: BaseWorker, inputs) -> None:
+        self.owner, self.location, self.inputs = owner, location, inputs
+
+    def meta(self, meta: Meta) -> PointerTensor:
+        for ptr in self.inputs or ():
+            if ptr._id_at_location == meta.id:  # an in-place op handed back its input
+                ptr._requires_grad = meta.requires_grad
+                return ptr
+        return PointerTensor(self.location, meta.id, meta.shape, meta.dtype, meta.requires_grad,
+                             owner=self.owner)
+
+
+def collect_garbage(location: BaseWorker) -> None:
+    """Deliver every queued delete addressed to location, from every worker in this process."""
+    for worker in list(_WORKERS.values()):
+        if worker._pending_deletes.get(location):
+            worker.flush_deletes(location)
 
 
 def _rebuild_error(type_name: Any, message: Any) -> Exception:
