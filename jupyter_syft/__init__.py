@@ -12,7 +12,7 @@ from .exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNo
                          UnsupportedTypeError, WorkerNotFoundError)
 from .torch_hook import TorchHook
 from .pointers import PointerTensor
-from .workers import BaseWorker, VirtualWorker, get_worker
+from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
 
 __version__ = "0.1.0"
 
@@ -25,7 +25,8 @@ from . import compat  # noqa: E402  (needs the names above)
 compat.install_syft_alias()
 
 __all__ = [
-    "TorchHook", "VirtualWorker", "BaseWorker", "PointerTensor", "get_worker", "local_worker",
+    "TorchHook", "VirtualWorker", "BaseWorker", "PointerTensor", "get_worker", "all_workers",
+    "remove_worker", "local_worker",
     "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
     "PointerFetchedError", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",

@@ -195,13 +195,26 @@ def _requires_grad(func, args, kwargs):
     return args[0]._requires_grad
 
 
+# How to say "do it on the fetched tensor" for each refused call.
+_GET_FIRST_EXAMPLES = {
+    "__bool__": "bool(x_ptr.get())", "__int__": "int(x_ptr.get())",
+    "__float__": "float(x_ptr.get())", "__index__": "int(x_ptr.get())",
+    "__complex__": "complex(x_ptr.get())", "__contains__": "value in x_ptr.get()",
+    "__array__": "numpy.asarray(x_ptr.get())",
+}
+
+
 def _needs_get(func, args, kwargs):
     ptr = args[0] if args and isinstance(args[0], PointerTensor) else None
-    where = f" on {ptr._location.id}" if ptr is not None else ""
+    where = f" on {ptr._location.id}" if ptr is not None else " on its worker"
+    name = _short(func)
+    if name in ("__reduce_ex__", "__deepcopy__"):
+        raise RemoteValueError(
+            "a pointer cannot be pickled or deep-copied: its tensor stays" + where +
+            "; call .get() to bring the tensor home first")
+    example = _GET_FIRST_EXAMPLES.get(name, f"x_ptr.get().{name}()")
     raise RemoteValueError(
-        f"{_short(func)}() needs the tensor's values, which stay{where}; "
-        f"call .get() first, e.g. x_ptr.get().{_short(func).strip('_')}()"
-    )
+        f"{name}() needs the tensor's values, which stay{where}; call .get() first, e.g. {example}")
 
 
 _T = torch.Tensor

@@ -25,10 +25,9 @@ def _set_tensor_id(self: torch.Tensor, value: int) -> None:
 def _send(self: torch.Tensor, *locations, garbage_collect_data: bool = True) -> PointerTensor:
     """Send a copy of this tensor to a worker; returns a pointer to it."""
     if len(locations) != 1:
-        raise NotImplementedError(
-            "send() takes exactly one worker for now, like x.send(bob)"
-            if not locations else "sending to several workers at once is not supported yet"
-        )
+        if not locations:
+            raise TypeError("send() needs a worker to send the tensor to, like x.send(bob)")
+        raise NotImplementedError("sending to several workers at once is not supported yet")
     import jupyter_syft
 
     location = get_worker(locations[0])

@@ -1,4 +1,4 @@
-from .base import BaseWorker, get_worker
+from .base import BaseWorker, all_workers, get_worker, remove_worker
 from .virtual import VirtualWorker
 
-__all__ = ["BaseWorker", "VirtualWorker", "get_worker"]
+__all__ = ["BaseWorker", "VirtualWorker", "all_workers", "get_worker", "remove_worker"]

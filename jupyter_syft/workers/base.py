@@ -39,6 +39,19 @@ _ERROR_TYPES["OutOfMemoryError"] = torch.OutOfMemoryError
 PointerListener = Callable[[str, PointerTensor], None]
 
 
+def remove_worker(worker: "BaseWorker") -> None:
+    """Forget a worker and drop its objects (pointers to it then report them missing)."""
+    if _WORKERS.get(worker.id) is worker:
+        del _WORKERS[worker.id]
+    worker._store.clear()
+    for other in _WORKERS.values():
+        other._pending_deletes.pop(worker, None)
+
+
+def all_workers() -> List["BaseWorker"]:
+    return list(_WORKERS.values())
+
+
 def get_worker(worker: Union[str, int, "BaseWorker"]) -> "BaseWorker":
     if isinstance(worker, BaseWorker):
         return worker

@@ -1,0 +1,26 @@
+# Set-up and test commands for a fresh machine. `make lab` and `make test` are all a newcomer needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: setup lab test bench
+
+# torch==2.13.0 goes first, on its own: that pin takes the local CPU wheel, while letting pip
+# resolve our torch range would download a CUDA build of several GB.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test,lab]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/bench_core.py
