@@ -31,3 +31,16 @@ __all__ = [
     "PointerFetchedError", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
 ]
+
+
+def load_ipython_extension(shell) -> None:
+    """`%load_ext jupyter_syft` (imports IPython and ipywidgets only now)."""
+    from .ipython.extension import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell) -> None:
+    from .ipython.extension import unload_ipython_extension as unload
+
+    unload(shell)

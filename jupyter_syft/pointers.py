@@ -110,9 +110,13 @@ class PointerTensor(torch.Tensor):
     def __del__(self) -> None:
         # Refcount-driven: the last reference going away frees the remote tensor.
         try:
-            if self._state == LIVE and self.garbage_collect_data:
-                self._state = DELETED
-                self._owner.delete_remote(self._location, [self._id_at_location])
+            if self._state == LIVE:
+                owner = self._owner
+                if self.garbage_collect_data:
+                    self._state = DELETED
+                    owner.delete_remote(self._location, [self._id_at_location])
+                if owner._pointer_listeners:
+                    owner._notify_pointer("dropped", self)
         except Exception:  # during interpreter shutdown or with a worker gone
             pass
 

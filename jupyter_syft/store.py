@@ -5,9 +5,17 @@ from typing import Any, Callable, Dict, Iterable, List
 Listener = Callable[[str, List[int]], None]
 
 
+class ObjectsDict(dict):
+    """A worker's objects by id. It prints and behaves as the plain dict PySyft showed; it is a
+    subclass only so that Jupyter can recognise ``bob._objects`` and show bob's live view."""
+
+    __slots__ = ("worker_id",)
+
+
 class ObjectStore:
-    def __init__(self) -> None:
-        self.objects: Dict[int, Any] = {}
+    def __init__(self, worker_id: Any = None) -> None:
+        self.objects: Dict[int, Any] = ObjectsDict()
+        self.objects.worker_id = worker_id
         self._listeners: List[Listener] = []
 
     def subscribe(self, listener: Listener) -> None:

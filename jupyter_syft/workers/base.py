@@ -39,6 +39,28 @@ _ERROR_TYPES["OutOfMemoryError"] = torch.OutOfMemoryError
 PointerListener = Callable[[str, PointerTensor], None]
 
 
+# Listeners told (event, worker) when a worker is "created" or "removed"; views use this.
+WorkerListener = Callable[[str, "BaseWorker"], None]
+_worker_listeners: List[WorkerListener] = []
+
+
+def subscribe_workers(listener: WorkerListener) -> None:
+    _worker_listeners.append(listener)
+
+
+def unsubscribe_workers(listener: WorkerListener) -> None:
+    if listener in _worker_listeners:
+        _worker_listeners.remove(listener)
+
+
+def _notify_workers(event: str, worker: "BaseWorker") -> None:
+    for listener in list(_worker_listeners):
+        try:
+            listener(event, worker)
+        except Exception:  # a broken view must never break a worker
+            pass
+
+
 def remove_worker(worker: "BaseWorker") -> None:
     """Forget a worker and drop its objects (pointers to it then report them missing)."""
     if _WORKERS.get(worker.id) is worker:
@@ -46,6 +68,7 @@ def remove_worker(worker: "BaseWorker") -> None:
     worker._store.clear()
     for other in _WORKERS.values():
         other._pending_deletes.pop(worker, None)
+    _notify_workers("removed", worker)
 
 
 def all_workers() -> List["BaseWorker"]:
@@ -70,12 +93,13 @@ class BaseWorker:
     def __init__(self, id: Any, is_client_worker: bool = False) -> None:
         self.id = id
         self.is_client_worker = is_client_worker
-        self._store = ObjectStore()
+        self._store = ObjectStore(id)
         self._pointer_listeners: List[PointerListener] = []
         self._pending_deletes: Dict["BaseWorker", List[int]] = {}
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd}
         _WORKERS[id] = self
+        _notify_workers("created", self)
 
     @property
     def _objects(self) -> Dict[int, torch.Tensor]:

@@ -1,0 +1,1 @@
+"""The IPython side of jupyter_syft: extension, display formatters, output cache, magics."""

@@ -1,0 +1,68 @@
+"""``%load_ext jupyter_syft``: the hook, the `syft` alias, live views, formatters and ``%syft``.
+
+Loading twice is a no-op; unloading removes every IPython hook, formatter, magic and widget (the
+torch tensor API stays, since the user's pointers still need it). Hooks never print or raise.
+"""
+import logging
+
+import torch
+
+log = logging.getLogger("jupyter_syft")
+
+
+class _Loaded:
+    def __init__(self, shell) -> None:
+        import jupyter_syft
+
+        from .. import compat
+        from ..widgets import LiveViews
+        from .display import Formatters
+        from .magics import SyftMagics
+        from .output_cache import OutputCacheGuard
+
+        self.shell = shell
+        if jupyter_syft.hook is None:
+            jupyter_syft.TorchHook(torch)
+        compat.install_syft_alias()
+        self.live = LiveViews()
+        self.live.attach()
+        self.formatters = Formatters(shell, self.live)
+        self.cache_guard = OutputCacheGuard(shell)
+        self.magics = SyftMagics(shell, self.live)
+        shell.register_magics(self.magics)
+        shell.events.register("post_run_cell", self.post_run_cell)
+
+    def post_run_cell(self, result=None) -> None:
+        try:
+            self.live.after_cell()
+        except Exception:  # a view problem must never reach the user's cell
+            log.debug("refreshing jupyter_syft views failed", exc_info=True)
+
+    def unload(self) -> None:
+        shell = self.shell
+        shell.events.unregister("post_run_cell", self.post_run_cell)
+        self.formatters.remove()
+        self.cache_guard.remove()
+        shell.magics_manager.magics["line"].pop("syft", None)
+        self.live.detach()
+
+
+_loaded = None
+
+
+def load_ipython_extension(shell) -> None:
+    global _loaded
+    if _loaded is None:
+        _loaded = _Loaded(shell)
+
+
+def unload_ipython_extension(shell) -> None:
+    global _loaded
+    if _loaded is not None:
+        _loaded.unload()
+        _loaded = None
+
+
+def loaded():
+    """The live state of the extension, or None (for tests and tools)."""
+    return _loaded

@@ -1,0 +1,106 @@
+"""``%syft``: the dashboard, one worker's view, deleting a pointer for sure, resetting workers.
+
+Every problem is one printed line; nothing here raises into the cell.
+"""
+import shlex
+
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.display import display
+
+from ..exceptions import WorkerNotFoundError
+from ..pointers import LIVE, PointerTensor
+from ..workers.base import BaseWorker, all_workers, get_worker
+from .output_cache import CachedPointer
+
+USAGE = ("usage: %syft [dashboard] | %syft show WORKER_OR_POINTER | %syft del POINTER [POINTER ...] "
+         "| %syft reset")
+
+
+@magics_class
+class SyftMagics(Magics):
+    def __init__(self, shell, live) -> None:
+        super().__init__(shell)
+        self.live = live
+
+    @line_magic
+    def syft(self, line: str = "") -> None:
+        try:
+            words = shlex.split(line)
+        except ValueError as e:
+            print(f"%syft: {e}; {USAGE}")
+            return
+        command, args = (words[0], words[1:]) if words else ("dashboard", [])
+        handler = {"dashboard": self._dashboard, "show": self._show, "del": self._delete,
+                   "reset": self._reset, "help": self._help}.get(command)
+        if handler is None:
+            print(f"%syft: unknown command {command!r}; {USAGE}")
+            return
+        try:
+            handler(args)
+        except Exception as e:  # one line, never a traceback from our internals
+            print(f"%syft {command}: {type(e).__name__}: {e}")
+
+    def _help(self, args) -> None:
+        print(USAGE)
+
+    def _dashboard(self, args) -> None:
+        if args:
+            print(f"%syft dashboard takes no arguments; {USAGE}")
+            return
+        self.live.after_cell()
+        display(self.live.dashboard_view())
+
+    def _lookup(self, name: str):
+        """A name in the user's namespace, else a worker id."""
+        value = self.shell.user_ns.get(name)
+        if isinstance(value, CachedPointer):
+            value = value._ref()
+        if isinstance(value, (PointerTensor, BaseWorker)):
+            return value
+        try:
+            return get_worker(name)
+        except WorkerNotFoundError:
+            return None
+
+    def _show(self, args) -> None:
+        if len(args) != 1:
+            print(f"%syft show needs one worker or pointer; {USAGE}")
+            return
+        target = self._lookup(args[0])
+        if target is None:
+            print(f"%syft show: no worker or pointer named {args[0]!r}")
+        elif isinstance(target, BaseWorker):
+            if target not in all_workers():
+                print(f"%syft show: worker {target.id!r} was deleted")
+                return
+            self.live.after_cell()
+            display(self.live.worker_view(target))
+        else:
+            if target.location not in all_workers():
+                print(f"%syft show: {args[0]} points to worker {target.location.id!r}, which is gone")
+                return
+            display(self.live.pointer_view(target))
+
+    def _delete(self, args) -> None:
+        if not args:
+            print(f"%syft del needs pointer names; {USAGE}")
+            return
+        for name in args:
+            target = self._lookup(name)
+            if not isinstance(target, PointerTensor):
+                print(f"%syft del: {name!r} is not a pointer")
+                continue
+            if target.state != LIVE:
+                print(f"%syft del: {name} was already {target.state}")
+            elif target.location not in all_workers():
+                print(f"%syft del: {name} points to worker {target.location.id!r}, which is gone")
+            else:
+                target.delete_remote()  # whatever else still holds this pointer
+            self.shell.user_ns.pop(name, None)
+        self.live.after_cell()
+
+    def _reset(self, args) -> None:
+        for worker in all_workers():
+            worker._pending_deletes.clear()
+            worker._store.clear()
+        print("%syft: every worker's objects were deleted")

@@ -1,0 +1,168 @@
+"""LiveViews: one long-lived view per worker and per displayed pointer, plus the dashboard.
+
+Stores and pointers only mark views dirty (cheap, on every operation); ``refresh()`` re-renders
+what is dirty, after each cell and, at most every ``throttle`` seconds, during a long cell.
+Views get snapshots (ids and metadata); LiveViews itself keeps pointers only by weak reference.
+"""
+import functools
+import time
+import weakref
+from typing import Any, Callable, Dict, Optional
+
+from ..pointers import DELETED, LIVE, PointerTensor
+from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
+from . import snapshot
+from .views import Dashboard, PointerView, WorkerView
+
+
+class LiveViews:
+    def __init__(self, throttle: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:
+        self.throttle, self._clock = throttle, clock
+        self.worker_views: Dict[Any, WorkerView] = {}
+        self.pointer_views: Dict[int, PointerView] = {}
+        self.dashboard: Optional[Dashboard] = None
+        self._live_pointers: "weakref.WeakValueDictionary[int, PointerTensor]" = weakref.WeakValueDictionary()
+        self._watched: Dict[Any, tuple] = {}  # worker id -> (worker, store listener)
+        self._dirty_workers: set = set()
+        self._pointer_snaps: Dict[int, dict] = {}  # pointer id -> newest snapshot to show
+        self._dashboard_dirty = False
+        self._last_refresh = 0.0
+        self._refreshing = False
+
+    # --- following workers and pointers ----------------------------------------------------
+    def attach(self) -> None:
+        subscribe_workers(self._on_worker_event)
+        for worker in all_workers():
+            self._watch(worker)
+
+    def detach(self) -> None:
+        unsubscribe_workers(self._on_worker_event)
+        for worker, listener in list(self._watched.values()):
+            worker._store.unsubscribe(listener)
+            worker.unsubscribe_pointers(self._on_pointer_event)
+        self._watched.clear()
+        for view in [*self.worker_views.values(), *self.pointer_views.values(), self.dashboard]:
+            if view is not None:
+                view.close()
+        self.worker_views.clear()
+        self.pointer_views.clear()
+        self.dashboard = None
+
+    def _watch(self, worker: BaseWorker) -> None:
+        if worker.id in self._watched:
+            self._unwatch(worker.id)
+        listener = functools.partial(self._on_store_event, worker.id)
+        worker._store.subscribe(listener)
+        worker.subscribe_pointers(self._on_pointer_event)
+        self._watched[worker.id] = (worker, listener)
+        self._mark_worker(worker.id)
+
+    def _unwatch(self, worker_id: Any) -> None:
+        worker, listener = self._watched.pop(worker_id)
+        worker._store.unsubscribe(listener)
+        worker.unsubscribe_pointers(self._on_pointer_event)
+
+    def _on_worker_event(self, event: str, worker: BaseWorker) -> None:
+        if event == "created":
+            self._watch(worker)
+        elif event == "removed" and self._watched.get(worker.id, (None,))[0] is worker:
+            self._unwatch(worker.id)
+            self._mark_worker(worker.id)
+
+    def _mark_worker(self, worker_id: Any) -> None:
+        self._dirty_workers.add(worker_id)
+        self._dashboard_dirty = True
+
+    def _on_store_event(self, worker_id: Any, event: str, ids) -> None:
+        self._dirty_workers.add(worker_id)
+        self._dashboard_dirty = True
+        if (self.worker_views or self.dashboard) and self._clock() - self._last_refresh >= self.throttle:
+            self.refresh()  # a long cell: show progress, at most every `throttle` seconds
+
+    def _on_pointer_event(self, event: str, ptr: PointerTensor) -> None:
+        pid = ptr._id
+        if event == "created":
+            self._live_pointers[pid] = ptr
+        else:
+            self._live_pointers.pop(pid, None)
+            if pid in self.pointer_views:
+                snap = snapshot.pointer_snapshot(ptr)
+                if event == "dropped" and snap["state"] == LIVE:
+                    snap["state"] = "dropped"  # the pointer is gone; its object was kept on purpose
+                self._pointer_snaps[pid] = snap
+        self._dashboard_dirty = True
+
+    # --- views ---------------------------------------------------------------------------
+    def _worker_snapshot(self, worker_id: Any) -> dict:
+        entry = self._watched.get(worker_id)
+        if entry is None:
+            return snapshot.gone_worker_snapshot(worker_id)
+        return snapshot.worker_snapshot(worker_id, entry[0]._store.objects)
+
+    def _dashboard_data(self):
+        workers = [self._worker_snapshot(wid) for wid, (w, _) in self._watched.items() if not w.is_client_worker]
+        pointers = [snapshot.pointer_snapshot(p) for p in list(self._live_pointers.values()) if p._state == LIVE]
+        return workers, sorted(pointers, key=lambda p: (p["location"], p["id"]))
+
+    def worker_view(self, worker: BaseWorker) -> WorkerView:
+        view = self.worker_views.get(worker.id)
+        if view is None:
+            view = self.worker_views[worker.id] = WorkerView()
+        view.show(self._worker_snapshot(worker.id))
+        return view
+
+    def pointer_view(self, ptr: PointerTensor) -> PointerView:
+        view = self.pointer_views.get(ptr._id)
+        if view is None:
+            view = self.pointer_views[ptr._id] = PointerView()
+        view.show(snapshot.pointer_snapshot(ptr))
+        return view
+
+    def dashboard_view(self) -> Dashboard:
+        if self.dashboard is None:
+            self.dashboard = Dashboard()
+        self.dashboard.show(*self._dashboard_data())
+        self._dashboard_dirty = False
+        return self.dashboard
+
+    def refresh(self) -> None:
+        """Re-render every dirty view, each inside hold_sync (one message per view)."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        try:
+            self._last_refresh = self._clock()
+            dirty, self._dirty_workers = self._dirty_workers, set()
+            for worker_id in dirty:
+                view = self.worker_views.get(worker_id)
+                if view is not None:
+                    view.show(self._worker_snapshot(worker_id))
+            snaps, self._pointer_snaps = self._pointer_snaps, {}
+            for pid, snap in snaps.items():
+                view = self.pointer_views.get(pid)
+                if view is not None:
+                    view.show(snap)
+            if self.dashboard is not None and self._dashboard_dirty:
+                self._dashboard_dirty = False
+                self.dashboard.show(*self._dashboard_data())
+        finally:
+            self._refreshing = False
+
+    def after_cell(self) -> None:
+        """Deliver pending deletes, notice direct edits of `bob._objects`, refresh what changed."""
+        for worker in all_workers():
+            for location in list(worker._pending_deletes):
+                worker.flush_deletes(location)
+        for worker_id, view in self.worker_views.items():
+            entry = self._watched.get(worker_id)
+            if entry is not None and len(entry[0]._store.objects) != view.snapshot.get("count"):
+                self._dirty_workers.add(worker_id)
+        self.refresh()
+
+    def state_of(self, ptr_id: int) -> Optional[str]:
+        """The state a pointer view shows (for tests and the magics)."""
+        view = self.pointer_views.get(ptr_id)
+        return view.snapshot.get("state") if view is not None else None
+
+
+__all__ = ["LiveViews", "DELETED"]

@@ -1,0 +1,60 @@
+"""The widgets: thin ipywidgets HTML views whose synced traits carry the snapshot they show.
+
+The extra traits (`snapshot`, ...) travel with the widget state, so a saved notebook (and the
+side panel) can read exactly what each view showed. Views hold ids and metadata only.
+"""
+from typing import Any, Dict, List
+
+import ipywidgets as widgets
+from traitlets import Dict as DictTrait
+from traitlets import List as ListTrait
+from traitlets import Unicode
+
+from . import render
+
+
+class WorkerView(widgets.HTML):
+    """One worker's objects: id, dtype, shape, requires_grad, grad, a value preview, tags."""
+
+    worker_id = Unicode("").tag(sync=True)
+    snapshot = DictTrait().tag(sync=True)
+
+    def show(self, snap: Dict[str, Any]) -> None:
+        if snap != self.snapshot:
+            with self.hold_sync():
+                self.worker_id, self.snapshot = snap["worker_id"], snap
+                self.value = render.worker_html(snap)
+
+    def __repr__(self) -> str:
+        return f"WorkerView({self.worker_id})"
+
+
+class PointerView(widgets.HTML):
+    """One pointer's metadata: owner:id -> location:id_at_location, shape, dtype, state."""
+
+    snapshot = DictTrait().tag(sync=True)
+
+    def show(self, snap: Dict[str, Any]) -> None:
+        if snap != self.snapshot:
+            with self.hold_sync():
+                self.snapshot = snap
+                self.value = render.pointer_html(snap)
+
+    def __repr__(self) -> str:
+        return f"PointerView({render.pointer_text(self.snapshot)})" if self.snapshot else "PointerView()"
+
+
+class Dashboard(widgets.HTML):
+    """All workers side by side, and every live local pointer with an arrow to its object."""
+
+    workers = ListTrait().tag(sync=True)
+    pointers = ListTrait().tag(sync=True)
+
+    def show(self, workers: List[Dict[str, Any]], pointers: List[Dict[str, Any]]) -> None:
+        if workers != self.workers or pointers != self.pointers:
+            with self.hold_sync():
+                self.workers, self.pointers = workers, pointers
+                self.value = render.dashboard_html(workers, pointers)
+
+    def __repr__(self) -> str:
+        return "Dashboard()"
