@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup lab test bench
+.PHONY: setup lab test bench notebooks
 
 # torch==2.13.0 goes first, on its own: that pin takes the local CPU wheel, while letting pip
 # resolve our torch range would download a CUDA build of several GB.
@@ -16,11 +16,18 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The Part 01 tutorial; TUTORIAL=zh opens the Chinese one.
+TUTORIAL ?= en
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab notebooks/part01-basic-tools-$(TUTORIAL).ipynb
+
+# Re-run the tutorials and store their outputs (what nbval then checks).
+notebooks: setup
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
 test: setup
 	$(PY) -m pytest
 
 bench: setup
 	$(PY) bench/bench_core.py
+	$(PY) bench/bench_extension.py

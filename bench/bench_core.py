@@ -138,6 +138,10 @@ def run_peer(python, quick):
 
 
 # --- the report --------------------------------------------------------------------------------
+def load():
+    return " ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
 def verdict(ok):
     return "ok" if ok else "MISSED"
 
@@ -222,7 +226,7 @@ def main():
     start = time.perf_counter()
     print(f"jupyter_syft core benchmark: python {platform.python_version()}, torch "
           f"{torch.__version__}, {os.cpu_count()} CPUs, {rounds} rounds of ~{seconds} s, "
-          f"gc on{', QUICK' if args.quick else ''}\n")
+          f"gc on{', QUICK' if args.quick else ''}; load average {load()}\n")
     ours = run_ours(rounds, seconds, cycles)
     print_core(ours, rounds)
     print()
@@ -242,7 +246,7 @@ def main():
         print(f"PySyft 0.2.4 peer: not available ({why})")
 
     elapsed = time.perf_counter() - start
-    print(f"\ntotal time: {elapsed:.0f} s")
+    print(f"\ntotal time: {elapsed:.0f} s; load average now {load()} (other processes add noise)")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"ours": ours, "pysyft024": peer, "peer_note": why, "quick": args.quick,

@@ -109,6 +109,7 @@ class LiveViews:
         if view is None:
             view = self.worker_views[worker.id] = WorkerView()
         view.show(self._worker_snapshot(worker.id))
+        self._last_refresh = self._clock()  # what is on screen is fresh now
         return view
 
     def pointer_view(self, ptr: PointerTensor) -> PointerView:

@@ -132,6 +132,12 @@ class BaseWorker:
         except Exception as e:  # reported to the caller, never raised in the worker
             return codec.encode_error_reply(type(e).__name__, str(e))
 
+    def _fresh_id(self) -> int:
+        obj_id = new_id()
+        while obj_id in self._store.objects:  # ids are random; a collision must not overwrite
+            obj_id = new_id()
+        return obj_id
+
     def _not_found(self, obj_id: Any) -> ObjectNotFoundError:
         return ObjectNotFoundError(
             f"object {obj_id} is not on {self!r}: it was brought home with .get(), deleted, "
@@ -142,7 +148,7 @@ class BaseWorker:
         _check(len(fields) == 2 and isinstance(fields[0], torch.Tensor), "store needs a tensor and an id")
         tensor, obj_id = fields
         if type(obj_id) is not int or obj_id in self._store:
-            obj_id = new_id()  # never overwrite a tensor some other pointer names
+            obj_id = self._fresh_id()  # never overwrite a tensor some other pointer names
         self._store.set(obj_id, tensor)
         return codec.encode_pointer_reply(obj_id, tensor)
 
@@ -166,7 +172,7 @@ class BaseWorker:
         func = commands.resolve(fields[0])
         result = func(*fields[1], **fields[2])
         if type(result) is torch.Tensor and not any(obj is result for obj, _ in inputs):
-            obj_id = new_id()  # the common case: one new tensor
+            obj_id = self._fresh_id()  # the common case: one new tensor
             self._store.set(obj_id, result)
             return codec.encode_pointer_reply(obj_id, result)
         stored: List[int] = []
@@ -186,7 +192,7 @@ class BaseWorker:
                 if obj is result:  # an in-place op returned its input: same id, nothing new
                     break
             else:
-                obj_id = new_id()
+                obj_id = self._fresh_id()
                 self._store.set(obj_id, result)
                 stored.append(obj_id)
             return Meta(obj_id, result.shape, result.dtype, result.requires_grad)

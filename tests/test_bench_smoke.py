@@ -1,0 +1,25 @@
+"""The benchmarks run and report (their numbers are not asserted: timings live in bench/)."""
+import pathlib
+import subprocess
+import sys
+
+BENCH = pathlib.Path(__file__).resolve().parent.parent / "bench"
+
+
+def run(script, *args):
+    done = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_core_benchmark_runs_and_its_object_checks_pass():
+    out = run("bench_core.py", "--quick", "--no-peer")
+    for row in ("local x + y, before hook", "ptr + ptr", "x.send(bob)", "(ptr + ptr).get()"):
+        assert row in out
+    assert "objects on bob at the end: 0" in out
+
+
+def test_extension_benchmark_runs():
+    out = run("bench_extension.py", "--quick")
+    assert "extra per cell" in out and "first render" in out
