@@ -177,3 +177,46 @@ def test_part01_notebook_widget_state(tmp_path):
     # and y of section 1.2 were deleted when rebound; no displayed pointer is left live.
     assert states == ["deleted", "deleted", "fetched", "fetched", "fetched", "fetched", "fetched"]
     assert not set(facts["live"]) & set(pointers)
+
+
+def _open_panel_comm(kernel, comm_id="panel-test"):
+    """Open a comm to the side panel's target as the JupyterLab panel does."""
+    msg = kernel.client.session.msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter_syft.panel", "data": {}})
+    kernel.client.shell_channel.send(msg)
+    return _iopub_until(kernel, lambda m: m["msg_type"] in ("comm_msg", "comm_close")
+                        and m["content"].get("comm_id") == comm_id)
+
+
+def _iopub_until(kernel, predicate, timeout=30):
+    while True:
+        try:
+            m = kernel.client.get_iopub_msg(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no matching iopub message")
+        if predicate(m):
+            return m
+
+
+def test_panel_channel_sends_snapshots_only_when_open(kernel):
+    # Without the extension the target does not exist: the kernel closes the comm at once.
+    assert _open_panel_comm(kernel, "before-load")["msg_type"] == "comm_close"
+
+    kernel.ok(SETUP + "\nx_ptr = torch.tensor([1, 2, 3]).send(bob)")
+    assert kernel.value("from jupyter_syft.ipython.extension import loaded\nloaded().panel.comms") == "{}"  # no panel: nothing is computed or sent
+    _, _, messages = kernel.run("y_ptr = x_ptr + x_ptr")
+    assert not [m for m in messages if m["msg_type"] == "comm_msg"]
+
+    first = _open_panel_comm(kernel)
+    assert first["msg_type"] == "comm_msg"
+    data = first["content"]["data"]
+    assert data["type"] == "snapshot" and data["version"] == 1
+    bob = next(w for w in data["workers"] if w["worker_id"] == "bob")
+    assert bob["count"] == 2 and [r["preview"] for r in bob["rows"]] == ["[1, 2, 3]", "[2, 4, 6]"]
+    names = {p["name"]: p for p in data["pointers"]}
+    assert set(names) == {"x_ptr", "y_ptr"} and names["x_ptr"]["location"] == "bob"
+
+    _, _, messages = kernel.run("y_ptr.get()")  # a cell that changes bob: one new snapshot
+    updates = [m["content"]["data"] for m in messages if m["msg_type"] == "comm_msg"]
+    assert updates and [w["count"] for w in updates[-1]["workers"] if w["worker_id"] == "bob"] == [1]
+    _, _, messages = kernel.run("1 + 1")  # nothing changed: nothing sent
+    assert not [m for m in messages if m["msg_type"] == "comm_msg"]

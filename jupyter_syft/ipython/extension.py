@@ -1,4 +1,5 @@
-"""``%load_ext jupyter_syft``: the hook, the `syft` alias, live views, formatters and ``%syft``.
+"""``%load_ext jupyter_syft``: the hook, the `syft` alias, live views, formatters, ``%syft`` and
+the side panel's comm target.
 
 Loading twice is a no-op; unloading removes every IPython hook, formatter, magic and widget (the
 torch tensor API stays, since the user's pointers still need it). Hooks never print or raise.
@@ -19,6 +20,7 @@ class _Loaded:
         from .display import Formatters
         from .magics import SyftMagics
         from .output_cache import OutputCacheGuard
+        from .panel import PanelChannel
 
         self.shell = shell
         if jupyter_syft.hook is None:
@@ -28,6 +30,8 @@ class _Loaded:
         self.live.attach()
         self.formatters = Formatters(shell, self.live)
         self.cache_guard = OutputCacheGuard(shell)
+        self.panel = PanelChannel(shell)
+        self.live.on_store_change = self.panel.during_cell
         self.magics = SyftMagics(shell, self.live)
         shell.register_magics(self.magics)
         shell.events.register("post_run_cell", self.post_run_cell)
@@ -35,6 +39,7 @@ class _Loaded:
     def post_run_cell(self, result=None) -> None:
         try:
             self.live.after_cell()
+            self.panel.send()
         except Exception:  # a view problem must never reach the user's cell
             log.debug("refreshing jupyter_syft views failed", exc_info=True)
 
@@ -43,6 +48,7 @@ class _Loaded:
         shell.events.unregister("post_run_cell", self.post_run_cell)
         self.formatters.remove()
         self.cache_guard.remove()
+        self.panel.close()
         shell.magics_manager.magics["line"].pop("syft", None)
         self.live.detach()
 

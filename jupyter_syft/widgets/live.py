@@ -28,6 +28,7 @@ class LiveViews:
         self._dashboard_dirty = False
         self._last_refresh = 0.0
         self._refreshing = False
+        self.on_store_change: Optional[Callable[[], None]] = None  # e.g. the side panel's channel
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
@@ -76,6 +77,8 @@ class LiveViews:
     def _on_store_event(self, worker_id: Any, event: str, ids) -> None:
         self._dirty_workers.add(worker_id)
         self._dashboard_dirty = True
+        if self.on_store_change is not None:
+            self.on_store_change()
         if (self.worker_views or self.dashboard) and self._clock() - self._last_refresh >= self.throttle:
             self.refresh()  # a long cell: show progress, at most every `throttle` seconds
 
