@@ -146,4 +146,6 @@ def test_cached_pointer_is_weak_but_usable(bob):
     assert weaken(5) == 5 and weaken([1, 2]) == [1, 2]
     y = torch.tensor([1]).send(bob)
     pair = weaken((y, 3))
-    assert isinstance(pair[0], CachedPointer) and pair[1] == 3
+    assert isinstance(pair, tuple) and isinstance(pair[0], CachedPointer) and pair[1] == 3
+    listed = weaken([y])
+    assert isinstance(listed, list) and isinstance(listed[0], CachedPointer)

@@ -70,7 +70,8 @@ def weaken(result: Any) -> Any:
     if type(result) is PointerTensor:
         return CachedPointer(result)
     if isinstance(result, (tuple, list)) and any(type(v) is PointerTensor for v in result):
-        return tuple(CachedPointer(v) if type(v) is PointerTensor else v for v in result)
+        items = [CachedPointer(v) if type(v) is PointerTensor else v for v in result]
+        return items if isinstance(result, list) else tuple(items)
     return result
 
 
