@@ -1,0 +1,189 @@
+"use strict";(self.rspackChunkjupyter_syft_panel=self.rspackChunkjupyter_syft_panel||[]).push([[266],{"./node_modules/css-loader/dist/cjs.js!./style/index.css"(e,t,o){var r=o("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),n=o.n(r),s=o("./node_modules/css-loader/dist/runtime/api.js"),a=(o.n(s))()(n());a.push([e.id,`/* The "Syft" side panel. Only JupyterLab's CSS variables, so light and dark themes both work. */
+
+.jsyft-panel {
+  display: flex;
+  flex-direction: column;
+  min-width: 220px;
+  overflow: auto;
+  background: var(--jp-layout-color1);
+  color: var(--jp-ui-font-color1);
+  font-family: var(--jp-code-font-family);
+  font-size: 11px;
+  line-height: 1.45;
+}
+
+.jsyft-panel-header {
+  flex: 0 0 auto;
+  padding: 6px 8px 5px;
+  border-bottom: var(--jp-border-width) solid var(--jp-border-color2);
+  font-family: var(--jp-ui-font-family);
+}
+
+.jsyft-panel-title {
+  font-size: var(--jp-ui-font-size1);
+  font-weight: 600;
+  letter-spacing: 0.04em;
+  text-transform: uppercase;
+}
+
+.jsyft-panel-status {
+  color: var(--jp-ui-font-color2);
+  font-size: var(--jp-ui-font-size1);
+  overflow-wrap: anywhere;
+}
+
+.jsyft-panel-status:empty {
+  display: none;
+}
+
+.jsyft-panel-body {
+  flex: 1 1 auto;
+  padding: 0 8px 8px;
+}
+
+.jsyft-panel-heading {
+  margin: 10px 0 4px;
+  color: var(--jp-ui-font-color2);
+  font-family: var(--jp-ui-font-family);
+  font-size: var(--jp-ui-font-size0);
+  font-weight: 600;
+  letter-spacing: 0.06em;
+  text-transform: uppercase;
+}
+
+.jsyft-panel-muted {
+  color: var(--jp-ui-font-color2);
+}
+
+.jsyft-panel-worker {
+  margin-bottom: 8px;
+}
+
+.jsyft-panel-worker-name,
+.jsyft-panel-pointer-name {
+  font-weight: 700;
+}
+
+.jsyft-panel-gone {
+  color: var(--jp-error-color1);
+}
+
+.jsyft-panel-more {
+  margin-top: 2px;
+}
+
+/* Objects: a table, one row per object. */
+.jsyft-panel-body {
+  container-type: inline-size;
+}
+
+.jsyft-panel-objects {
+  width: 100%;
+  margin-top: 2px;
+  border-collapse: collapse;
+}
+
+.jsyft-panel-objects th,
+.jsyft-panel-objects td {
+  padding: 1px 4px;
+  border: var(--jp-border-width) solid var(--jp-border-color2);
+  text-align: left;
+  vertical-align: top;
+  white-space: nowrap;
+}
+
+.jsyft-panel-objects th {
+  background: var(--jp-layout-color2);
+  color: var(--jp-ui-font-color2);
+  font-weight: 600;
+}
+
+.jsyft-panel-objects td.jsyft-id {
+  color: var(--jp-ui-font-color2);
+}
+
+.jsyft-panel-objects td.jsyft-value {
+  width: 100%;
+  white-space: normal;
+  overflow-wrap: anywhere;
+}
+
+.jsyft-panel-objects tbody tr:hover {
+  background: var(--jp-layout-color2);
+}
+
+/* In a narrow sidebar each row takes two lines: id, dtype, shape, ∇; then the value. The
+   columns are sized in ch (the font is monospace, ids have at most 11 digits, the 8px are the
+   cell padding), so the rows align. */
+@container (max-width: 459px) {
+  .jsyft-panel-objects,
+  .jsyft-panel-objects thead,
+  .jsyft-panel-objects tbody {
+    display: block;
+  }
+
+  .jsyft-panel-objects {
+    border: var(--jp-border-width) solid var(--jp-border-color2);
+  }
+
+  .jsyft-panel-objects tr {
+    display: grid;
+    grid-template-columns: calc(11ch + 10px) calc(8ch + 8px) 1fr calc(3ch + 8px);
+  }
+
+  .jsyft-panel-objects tbody tr {
+    border-top: var(--jp-border-width) solid var(--jp-border-color2);
+  }
+
+  .jsyft-panel-objects th,
+  .jsyft-panel-objects td {
+    border: none;
+    overflow: hidden;
+    text-overflow: ellipsis;
+  }
+
+  .jsyft-panel-objects th.jsyft-head-value {
+    display: none;
+  }
+
+  .jsyft-panel-objects td.jsyft-value {
+    grid-column: 1 / -1;
+    width: auto;
+    padding-left: 2ch;
+    overflow: visible;
+  }
+}
+
+.jsyft-panel-pointers {
+  margin: 0;
+  padding: 0;
+  list-style: none;
+}
+
+.jsyft-panel-pointer {
+  padding: 1px 0 1px 2ch;
+  text-indent: -2ch;
+  overflow-wrap: anywhere;
+}
+
+.jsyft-panel-pointer-meta {
+  white-space: nowrap;
+}
+
+.jsyft-panel-status code {
+  font-family: var(--jp-code-font-family);
+  color: var(--jp-ui-font-color1);
+}
+
+.jsyft-state-live {
+  color: var(--jp-success-color1);
+}
+
+.jsyft-state-fetched {
+  color: var(--jp-warn-color1);
+}
+
+.jsyft-state-deleted {
+  color: var(--jp-error-color1);
+}
+`,""]),o.d(t,{},{A:a})},"./node_modules/css-loader/dist/runtime/api.js"(e){e.exports=function(e){var t=[];return t.toString=function(){return this.map(function(t){var o="",r=void 0!==t[5];return t[4]&&(o+="@supports (".concat(t[4],") {")),t[2]&&(o+="@media ".concat(t[2]," {")),r&&(o+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),o+=e(t),r&&(o+="}"),t[2]&&(o+="}"),t[4]&&(o+="}"),o}).join("")},t.i=function(e,o,r,n,s){"string"==typeof e&&(e=[[null,e,void 0]]);var a={};if(r)for(var l=0;l<this.length;l++){var i=this[l][0];null!=i&&(a[i]=!0)}for(var d=0;d<e.length;d++){var c=[].concat(e[d]);r&&a[c[0]]||(void 0!==s&&(void 0===c[5]||(c[1]="@layer".concat(c[5].length>0?" ".concat(c[5]):""," {").concat(c[1],"}")),c[5]=s),o&&(c[2]&&(c[1]="@media ".concat(c[2]," {").concat(c[1],"}")),c[2]=o),n&&(c[4]?(c[1]="@supports (".concat(c[4],") {").concat(c[1],"}"),c[4]=n):c[4]="".concat(n)),t.push(c))}},t}},"./node_modules/css-loader/dist/runtime/noSourceMaps.js"(e){e.exports=function(e){return e[1]}},"./style/index.css"(e,t,o){o.r(t);var r=o("./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"),n=o.n(r),s=o("./node_modules/style-loader/dist/runtime/styleDomAPI.js"),a=o.n(s),l=o("./node_modules/style-loader/dist/runtime/insertBySelector.js"),i=o.n(l),d=o("./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"),c=o.n(d),p=o("./node_modules/style-loader/dist/runtime/insertStyleElement.js"),u=o.n(p),f=o("./node_modules/style-loader/dist/runtime/styleTagTransform.js"),y=o.n(f),j=o("./node_modules/css-loader/dist/cjs.js!./style/index.css"),m={};m.styleTagTransform=y(),m.setAttributes=c(),m.insert=i().bind(null,"head"),m.domAPI=a(),m.insertStyleElement=u(),n()(j.A,m);let h=j.A&&j.A.locals?j.A.locals:void 0;o.d(t,{},{default:h})},"./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"(e){var t=[];function o(e){for(var o=-1,r=0;r<t.length;r++)if(t[r].identifier===e){o=r;break}return o}function r(e,r){for(var n={},s=[],a=0;a<e.length;a++){var l=e[a],i=r.base?l[0]+r.base:l[0],d=n[i]||0,c="".concat(i," ").concat(d);n[i]=d+1;var p=o(c),u={css:l[1],media:l[2],sourceMap:l[3],supports:l[4],layer:l[5]};if(-1!==p)t[p].references++,t[p].updater(u);else{var f=function(e,t){var o=t.domAPI(t);return o.update(e),function(t){t?(t.css!==e.css||t.media!==e.media||t.sourceMap!==e.sourceMap||t.supports!==e.supports||t.layer!==e.layer)&&o.update(e=t):o.remove()}}(u,r);r.byIndex=a,t.splice(a,0,{identifier:c,updater:f,references:1})}s.push(c)}return s}e.exports=function(e,n){var s=r(e=e||[],n=n||{});return function(e){e=e||[];for(var a=0;a<s.length;a++){var l=o(s[a]);t[l].references--}for(var i=r(e,n),d=0;d<s.length;d++){var c=o(s[d]);0===t[c].references&&(t[c].updater(),t.splice(c,1))}s=i}}},"./node_modules/style-loader/dist/runtime/insertBySelector.js"(e){var t={};e.exports=function(e,o){var r=function(e){if(void 0===t[e]){var o=document.querySelector(e);if(window.HTMLIFrameElement&&o instanceof window.HTMLIFrameElement)try{o=o.contentDocument.head}catch(e){o=null}t[e]=o}return t[e]}(e);if(!r)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");r.appendChild(o)}},"./node_modules/style-loader/dist/runtime/insertStyleElement.js"(e){e.exports=function(e){var t=document.createElement("style");return e.setAttributes(t,e.attributes),e.insert(t,e.options),t}},"./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"(e,t,o){e.exports=function(e){var t=o.nc;t&&e.setAttribute("nonce",t)}},"./node_modules/style-loader/dist/runtime/styleDomAPI.js"(e){e.exports=function(e){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=e.insertStyleElement(e);return{update:function(o){var r,n,s;r="",o.supports&&(r+="@supports (".concat(o.supports,") {")),o.media&&(r+="@media ".concat(o.media," {")),(n=void 0!==o.layer)&&(r+="@layer".concat(o.layer.length>0?" ".concat(o.layer):""," {")),r+=o.css,n&&(r+="}"),o.media&&(r+="}"),o.supports&&(r+="}"),(s=o.sourceMap)&&"u">typeof btoa&&(r+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(s))))," */")),e.styleTagTransform(r,t,e.options)},remove:function(){var e;null===(e=t).parentNode||e.parentNode.removeChild(e)}}}},"./node_modules/style-loader/dist/runtime/styleTagTransform.js"(e){e.exports=function(e,t){if(t.styleSheet)t.styleSheet.cssText=e;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(e))}}}}]);

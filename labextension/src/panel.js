@@ -1,0 +1,409 @@
+// The "Syft" side panel: the workers, objects and pointers of the active notebook's kernel.
+//
+// It opens a comm to the kernel's `jupyter_syft.panel` target (jupyter_syft/ipython/panel.py),
+// which answers with a snapshot and sends a new one after each cell. A kernel that has not run
+// `%load_ext jupyter_syft` closes the comm at once; the panel then says so and tries again each
+// time a cell has run (at most once a second), so it fills in by itself after `%load_ext`.
+//
+// Everything is drawn with DOM calls and textContent: snapshot data never reaches innerHTML.
+import { Widget } from '@lumino/widgets';
+
+export const COMM_TARGET = 'jupyter_syft.panel';
+const LOAD_EXT = '%load_ext jupyter_syft';
+export const LOAD_HINT = `Run ${LOAD_EXT} in this notebook to see its workers here.`;
+export const NO_NOTEBOOK = 'Open a notebook to see its workers here.';
+const RETRY_MS = 1000;
+
+// Connection states:
+//   'none'        no notebook
+//   'waiting'     a notebook, but its kernel is not ready yet; connect on its next 'idle'
+//   'restarting'  the kernel is restarting (or dead); wait until it is reconnected
+//   'connecting'  comm opened, no answer yet
+//   'connected'   snapshots arrive
+//   'absent'      the kernel closed the comm (extension not loaded); retry after each cell
+//   'failed'      this kernel connection cannot open comms
+//   'hidden'      the panel is not shown: no comm, so the kernel computes nothing for it
+
+export class SyftPanel extends Widget {
+  constructor(tracker, icon) {
+    super();
+    this.id = 'jupyter-syft-panel';
+    this.addClass('jsyft-panel');
+    this.title.icon = icon;
+    this.title.label = 'Syft';
+    this.title.caption = 'Syft';
+
+    this._context = null; // the followed notebook's sessionContext
+    this._comm = null;
+    this._state = 'none';
+    this._lastAttempt = 0;
+    this._retryTimer = null;
+    this._lastJSON = '';
+
+    const header = el('div', 'jsyft-panel-header');
+    header.appendChild(el('div', 'jsyft-panel-title', 'Syft'));
+    this._status = el('div', 'jsyft-panel-status');
+    header.appendChild(this._status);
+    this._body = el('div', 'jsyft-panel-body');
+    this.node.append(header, this._body);
+
+    tracker.currentChanged.connect((_, notebook) => this._follow(notebook), this);
+    this._follow(tracker.currentWidget);
+  }
+
+  dispose() {
+    if (this.isDisposed) {
+      return;
+    }
+    this._follow(null);
+    super.dispose();
+  }
+
+  // The comm is open only while the panel is shown: a hidden panel costs the kernel nothing.
+  onAfterShow(msg) {
+    super.onAfterShow(msg);
+    if (this._state === 'connected') {
+      this._send({ type: 'refresh' });
+    } else if (this._state === 'absent') {
+      this._scheduleConnect();
+    } else if (this._state === 'hidden') {
+      this._connectWhenReady();
+    }
+  }
+
+  onAfterHide(msg) {
+    super.onAfterHide(msg);
+    if (this._context) {
+      this._disconnect();
+      this._state = 'hidden';
+    }
+  }
+
+  // --- following the notebook and its kernel ---
+
+  _follow(notebook) {
+    const context = notebook ? notebook.sessionContext : null;
+    if (context === this._context) {
+      return;
+    }
+    if (this._context) {
+      this._context.kernelChanged.disconnect(this._onKernelChanged, this);
+      this._context.statusChanged.disconnect(this._onStatusChanged, this);
+      this._context.iopubMessage.disconnect(this._onIOPub, this);
+    }
+    this._disconnect();
+    this._context = context;
+    if (!context) {
+      this._state = 'none';
+      this._setStatus(NO_NOTEBOOK);
+      return;
+    }
+    context.kernelChanged.connect(this._onKernelChanged, this);
+    context.statusChanged.connect(this._onStatusChanged, this);
+    context.iopubMessage.connect(this._onIOPub, this);
+    this._connectWhenReady();
+  }
+
+  _kernel() {
+    const session = this._context && this._context.session;
+    return session ? session.kernel : null;
+  }
+
+  _connectWhenReady() {
+    const kernel = this._kernel();
+    if (kernel && (kernel.status === 'idle' || kernel.status === 'busy')) {
+      this._connect();
+    } else {
+      this._state = 'waiting';
+      this._setStatus('Waiting for the notebook’s kernel…');
+    }
+  }
+
+  _onKernelChanged() {
+    this._disconnect();
+    this._connectWhenReady();
+  }
+
+  // A restart goes 'restarting', then (old kernel's last messages), then 'unknown' while the
+  // connection is re-made, 'starting' from the new kernel, 'idle'. Our comm dies with the old
+  // kernel: drop it without a comm_close, and open a new one on the first 'idle' of the new one.
+  _onStatusChanged(_, status) {
+    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+      this._disconnect(false);
+      this._state = 'restarting';
+      this._setStatus(status === 'dead' ? 'The kernel is dead.' : 'The kernel is restarting…');
+    } else if (status === 'unknown' || status === 'starting') {
+      if (
+        this._state === 'restarting' ||
+        (status === 'starting' && (this._state === 'connected' || this._state === 'connecting'))
+      ) {
+        this._disconnect(false);
+        this._state = 'waiting';
+      }
+    } else if (status === 'idle') {
+      if (this._state === 'connecting' && this._comm && this._comm.isDisposed) {
+        this._state = 'waiting'; // our comm_open was lost (the kernel's comms were cleared)
+      }
+      if (this._state === 'waiting') {
+        this._scheduleConnect();
+      }
+    }
+  }
+
+  // A cell (or any execute request) finished: the user may just have run `%load_ext`. Only
+  // execute requests count, so the idle that follows our own comm_open does not retry again.
+  _onIOPub(_, msg) {
+    if (
+      this._state === 'absent' &&
+      msg.header.msg_type === 'status' &&
+      msg.content.execution_state === 'idle' &&
+      msg.parent_header &&
+      msg.parent_header.msg_type === 'execute_request'
+    ) {
+      this._scheduleConnect();
+    }
+  }
+
+  // --- the comm ---
+
+  // Connect now, or as soon as a second has passed since the last attempt.
+  _scheduleConnect() {
+    if (this._retryTimer !== null) {
+      return;
+    }
+    const wait = this._lastAttempt + RETRY_MS - Date.now();
+    if (wait <= 0) {
+      this._connect();
+      return;
+    }
+    this._retryTimer = setTimeout(() => {
+      this._retryTimer = null;
+      this._connect();
+    }, wait);
+  }
+
+  _connect() {
+    const retrying = this._state === 'absent';
+    this._disconnect();
+    if (!this.isVisible) {
+      this._state = 'hidden'; // connect when shown
+      return;
+    }
+    const kernel = this._kernel();
+    if (!kernel) {
+      this._state = 'waiting';
+      return;
+    }
+    this._lastAttempt = Date.now();
+    let comm;
+    try {
+      comm = kernel.createComm(COMM_TARGET);
+    } catch (err) {
+      this._state = 'failed';
+      this._setStatus(`Cannot talk to this kernel: ${err.message}`);
+      return;
+    }
+    comm.onMsg = msg => this._onCommMsg(comm, msg);
+    comm.onClose = () => this._onCommClose(comm);
+    this._comm = comm;
+    this._state = 'connecting';
+    if (!retrying) {
+      this._setStatus('Connecting to the kernel…');
+    }
+    try {
+      // A future disposed by a restart rejects `done`; nothing is waiting for it.
+      comm.open({}).done.catch(() => undefined);
+    } catch (err) {
+      this._comm = null;
+      this._state = 'waiting';
+    }
+  }
+
+  _onCommMsg(comm, msg) {
+    const data = msg.content.data;
+    if (comm !== this._comm || !data || data.type !== 'snapshot') {
+      return;
+    }
+    if (this._state !== 'connected') {
+      this._state = 'connected';
+      this._setStatus(`Kernel: ${this._context.kernelDisplayName}`);
+    }
+    this._render(data);
+  }
+
+  // The kernel closed the comm: no comm target, i.e. `%load_ext jupyter_syft` has not run
+  // (or `%unload_ext` just did).
+  _onCommClose(comm) {
+    if (comm !== this._comm) {
+      return;
+    }
+    this._comm = null;
+    this._state = 'absent';
+    this._clear();
+    this._setStatus(LOAD_HINT);
+  }
+
+  _send(data) {
+    try {
+      this._comm.send(data);
+    } catch (err) {
+      // the kernel went away; its status change will reconnect
+    }
+  }
+
+  // Close our comm (if any; `notify` sends the kernel a comm_close) and forget the snapshot.
+  // The state is left to the caller.
+  _disconnect(notify = true) {
+    if (this._retryTimer !== null) {
+      clearTimeout(this._retryTimer);
+      this._retryTimer = null;
+    }
+    const comm = this._comm;
+    this._comm = null; // first, so that our onClose ignores the close below
+    if (comm && !comm.isDisposed) {
+      try {
+        if (notify) {
+          comm.close();
+        } else {
+          comm.dispose();
+        }
+      } catch (err) {
+        comm.dispose();
+      }
+    }
+    this._clear();
+  }
+
+  // --- drawing ---
+
+  // The status line; `%load_ext jupyter_syft` in it is shown as code.
+  _setStatus(text) {
+    const [before, after] = text.split(LOAD_EXT);
+    if (after === undefined) {
+      this._status.textContent = text;
+    } else {
+      this._status.replaceChildren(before, el('code', '', LOAD_EXT), after);
+    }
+  }
+
+  _clear() {
+    this._lastJSON = '';
+    this._body.replaceChildren();
+  }
+
+  _render(snapshot) {
+    const json = JSON.stringify(snapshot);
+    if (json === this._lastJSON) {
+      return;
+    }
+    this._lastJSON = json;
+    this._body.replaceChildren(
+      section('Workers', snapshot.workers || [], renderWorker),
+      section('Pointers', snapshot.pointers || [], renderPointers)
+    );
+  }
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) {
+    node.className = className;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function section(title, items, render) {
+  const node = el('section', 'jsyft-panel-section');
+  node.appendChild(el('h3', 'jsyft-panel-heading', title));
+  if (items.length === 0) {
+    node.appendChild(el('div', 'jsyft-panel-muted', '(none)'));
+  } else {
+    node.appendChild(render(items));
+  }
+  return node;
+}
+
+export function formatShape(shape) {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+function renderWorker(workers) {
+  const list = el('div', 'jsyft-panel-workers');
+  for (const w of workers) {
+    const node = el('div', 'jsyft-panel-worker');
+    node.dataset.workerId = w.worker_id;
+    const title = el('div', 'jsyft-panel-worker-title');
+    title.appendChild(el('span', 'jsyft-panel-worker-name', w.worker_id));
+    node.appendChild(title);
+    if (w.gone) {
+      title.appendChild(el('span', 'jsyft-panel-gone', ' · worker is gone'));
+    } else {
+      const plural = w.count === 1 ? '' : 's';
+      title.appendChild(el('span', 'jsyft-panel-muted', ` · ${w.count} object${plural}`));
+      if (w.count === 0) {
+        node.appendChild(el('div', 'jsyft-panel-muted', '(empty)'));
+      } else {
+        node.appendChild(renderObjects(w.rows));
+        const more = w.count - w.rows.length;
+        if (more > 0) {
+          node.appendChild(el('div', 'jsyft-panel-muted jsyft-panel-more', `… and ${more} more`));
+        }
+      }
+    }
+    list.appendChild(node);
+  }
+  return list;
+}
+
+const GRAD_TITLE = '∇: requires_grad, ∇g: has a .grad';
+
+function renderObjects(rows) {
+  const table = el('table', 'jsyft-panel-objects');
+  const head = el('tr');
+  for (const [name, label] of [['id'], ['dtype'], ['shape'], ['grad', '∇'], ['value']]) {
+    head.appendChild(el('th', `jsyft-head-${name}`, label || name));
+  }
+  head.querySelector('.jsyft-head-grad').title = GRAD_TITLE;
+  table.appendChild(el('thead')).appendChild(head);
+  const body = table.appendChild(el('tbody'));
+  for (const r of rows) {
+    const tr = el('tr', 'jsyft-panel-object');
+    tr.dataset.objectId = String(r.id);
+    if (r.tags && r.tags.length) {
+      tr.title = `tags: ${r.tags.join(', ')}`;
+    }
+    tr.appendChild(el('td', 'jsyft-id', String(r.id)));
+    tr.appendChild(el('td', 'jsyft-dtype', r.dtype));
+    tr.appendChild(el('td', 'jsyft-shape', formatShape(r.shape)));
+    const grad = tr.appendChild(el('td', 'jsyft-grad', r.grad ? '∇g' : r.requires_grad ? '∇' : ''));
+    grad.title = GRAD_TITLE;
+    const value = tr.appendChild(el('td', 'jsyft-value', r.preview));
+    value.title = r.preview;
+    body.appendChild(tr);
+  }
+  return table;
+}
+
+function renderPointers(pointers) {
+  const list = el('ul', 'jsyft-panel-pointers');
+  for (const p of pointers) {
+    const li = el('li', 'jsyft-panel-pointer');
+    li.dataset.pointerName = p.name;
+    li.title = `${p.owner}:${p.id} → ${p.location}:${p.id_at_location}`;
+    const meta = el('span', 'jsyft-panel-pointer-meta'); // shape, dtype and state wrap as one
+    meta.append(
+      el('span', 'jsyft-panel-muted', `${formatShape(p.shape)} ${p.dtype} `),
+      el('span', `jsyft-state jsyft-state-${p.state}`, p.state)
+    );
+    li.append(
+      el('span', 'jsyft-panel-pointer-name', p.name),
+      ` → ${p.location}:${p.id_at_location}  `,
+      meta
+    );
+    list.appendChild(li);
+  }
+  return list;
+}
