@@ -7,7 +7,7 @@ descriptions use fixed struct layouts, which keeps a small command at a few micr
 import ctypes
 import math
 import struct
-from typing import Any, Callable, Optional
+from typing import Any
 
 import msgpack
 import torch

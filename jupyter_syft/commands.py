@@ -32,7 +32,7 @@ _DENIED = {
     "Tensor.apply_", "Tensor.map_", "Tensor.map2_", "Tensor.register_hook",
     "Tensor.register_post_accumulate_grad_hook", "Tensor.set_", "Tensor.record_stream",
     "Tensor.module_load", "Tensor.cuda", "Tensor.ipu", "Tensor.xpu", "Tensor.mps",
-    "Tensor.is_shared", "Tensor.storage_type", "Tensor.untyped_storage",
+    "Tensor.is_shared", "Tensor.storage_type",
 }
 
 

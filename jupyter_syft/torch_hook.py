@@ -5,7 +5,6 @@ local tensors run exactly as fast as before the hook.
 """
 import torch
 
-from .exceptions import WorkerNotFoundError
 from .ids import new_id
 from .pointers import PointerTensor
 from .workers import get_worker
@@ -73,10 +72,7 @@ class TorchHook:
         install_tensor_api()
         self.torch = torch_module
         if local_worker is not None:
-            try:
-                jupyter_syft.local_worker = get_worker(local_worker)
-            except WorkerNotFoundError:
-                raise
+            jupyter_syft.local_worker = get_worker(local_worker)
         self.local_worker = jupyter_syft.local_worker
         self.local_worker.hook = self
         jupyter_syft.hook = self

@@ -75,3 +75,19 @@ def test_many_send_get_cycles_leave_the_store_empty(bob):
     for _ in range(100_000):
         x.send(bob).get()
     assert bob._objects == {}
+
+
+def test_pending_deletes_survive_a_failed_request(bob):
+    keep = torch.tensor([1.0]).send(bob)
+    doomed = torch.tensor([2.0]).send(bob)
+    del doomed  # its delete waits for the next message to bob
+    with pytest.raises(sy.UnsupportedTypeError):
+        torch.eye(2).to_sparse().send(bob)  # fails before anything is sent
+    ghost = torch.tensor([3.0]).send(bob)
+    also_doomed = torch.tensor([4.0]).send(bob)
+    bob._store.objects.pop(ghost.id_at_location)  # gone behind its pointer's back
+    del also_doomed
+    with pytest.raises(sy.ObjectNotFoundError):
+        ghost + ghost  # fails while bob reads the message, before the deletes are applied
+    ghost.garbage_collect_data = False
+    assert list(bob._objects) == [keep.id_at_location]

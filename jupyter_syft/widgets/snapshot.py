@@ -1,6 +1,6 @@
 """Metadata of workers and pointers, as plain dicts: all a view ever holds (no tensors, no pointers)."""
 import itertools
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import torch
 

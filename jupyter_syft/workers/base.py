@@ -4,7 +4,6 @@ Serving (``recv_msg``) never raises: every failure becomes an error reply, and a
 leaves the worker's objects as they were. Calling (``run``, ``send_tensor``, ``fetch``,
 ``delete_remote``) turns replies back into pointers, tensors or the original exception.
 """
-import builtins
 from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
@@ -213,11 +212,22 @@ class BaseWorker:
     def _request(self, location: "BaseWorker", kind: str, fields: list,
                  pointers: Optional[List[PointerTensor]] = None) -> Any:
         deletes = self._pending_deletes.pop(location, None) or []
-        reply_bytes = self._transport(location, codec.encode([kind, deletes, *fields]))
+        try:
+            request = codec.encode([kind, deletes, *fields])
+        except Exception:
+            self._requeue_deletes(location, deletes)
+            raise
+        reply_bytes = self._transport(location, request)
         ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers))
         if ok:
             return value
+        # The worker may have failed before it applied the deletes; sending them again is harmless.
+        self._requeue_deletes(location, deletes)
         raise _rebuild_error(*value)
+
+    def _requeue_deletes(self, location: "BaseWorker", deletes: List[int]) -> None:
+        if deletes:
+            self._pending_deletes.setdefault(location, []).extend(deletes)
 
     def run(self, location: "BaseWorker", name: str, args, kwargs, pointers: List[PointerTensor]) -> Any:
         """Run torch operation `name` on location; tensors in the result come back as pointers."""
