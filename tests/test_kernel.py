@@ -220,3 +220,15 @@ def test_panel_channel_sends_snapshots_only_when_open(kernel):
     assert updates and [w["count"] for w in updates[-1]["workers"] if w["worker_id"] == "bob"] == [1]
     _, _, messages = kernel.run("1 + 1")  # nothing changed: nothing sent
     assert not [m for m in messages if m["msg_type"] == "comm_msg"]
+
+
+def test_dashboard_and_show_magics_display_live_views(kernel):
+    kernel.ok(SETUP + "\nalice = sy.VirtualWorker(hook, id='alice')\n"
+              "x_ptr = torch.tensor([1, 2]).send(bob)\ny_ptr = torch.tensor([3]).send(alice)")
+    for line in ("%syft", "%syft dashboard", "%syft show bob", "%syft show x_ptr"):
+        outputs = kernel.ok(line)
+        assert [o["msg_type"] for o in outputs] == ["display_data"], (line, outputs)
+        assert WIDGET_VIEW in outputs[0]["content"]["data"], line
+    board = kernel.value("from jupyter_syft.ipython.extension import loaded\nloaded().live.dashboard.pointers")
+    assert "'location': 'bob'" in board and "'location': 'alice'" in board
+    assert kernel.value("loaded().live.dashboard.value.count('<line')") == "2"
