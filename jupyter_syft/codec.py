@@ -7,7 +7,7 @@ descriptions use fixed struct layouts, which keeps a small command at a few micr
 import ctypes
 import math
 import struct
-from typing import Any
+from typing import Any, Optional
 
 import msgpack
 import torch
@@ -15,7 +15,7 @@ import torch
 from .exceptions import MalformedMessageError, UnsupportedTypeError
 
 # Extension codes on the wire.
-TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META = range(1, 10)
+TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE = range(1, 11)
 
 # The wire code of a dtype is its index here; append only.
 _DTYPE_TABLE = (
@@ -144,6 +144,15 @@ def meta_from_bytes(data: bytes) -> Meta:
     return Meta(obj_id, dims, _DTYPE_TABLE[code], bool(requires_grad))
 
 
+def _is_return_type(obj: Any) -> bool:
+    """torch's named results, like torch.return_types.max (values, indices)."""
+    return type(obj).__module__ == "torch.return_types" and isinstance(obj, tuple)
+
+
+def _encode_return_type(obj: Any) -> msgpack.ExtType:
+    return _ext(RETURN_TYPE, msgpack.packb([type(obj).__name__, list(obj)], default=_default, strict_types=True))
+
+
 def _encode_pointer(obj, _new=tuple.__new__, _ExtType=msgpack.ExtType, _pack_id=_ID.pack) -> msgpack.ExtType:
     return _new(_ExtType, (REF, _pack_id(obj._id_at_location)))
 
@@ -156,6 +165,8 @@ def _default(obj: Any) -> Any:
         if hasattr(obj, "_id_at_location"):  # a PointerTensor (or subclass): its remote id
             return _encode_pointer(obj)
         return _ext(TENSOR, tensor_to_bytes(obj))
+    if _is_return_type(obj):
+        return _encode_return_type(obj)
     if isinstance(obj, tuple):  # torch.Size, named tuples
         return _ext(TUPLE, msgpack.packb(list(obj), default=_default, strict_types=True))
     if isinstance(obj, bool):  # strict_types sends subclasses of the basic types here
@@ -209,6 +220,18 @@ def _decode_tuple(data: bytes, hook) -> tuple:
     return tuple(items)
 
 
+def _decode_return_type(data: bytes, hook) -> tuple:
+    fields = msgpack.unpackb(data, ext_hook=hook, raw=False)
+    _check(isinstance(fields, list) and len(fields) == 2 and isinstance(fields[0], str)
+           and isinstance(fields[1], list), "named result record has the wrong layout")
+    cls = getattr(torch.return_types, fields[0], None) if not fields[0].startswith("_") else None
+    _check(isinstance(cls, type) and issubclass(cls, tuple), f"unknown named result {fields[0]!r}")
+    try:
+        return cls(fields[1])
+    except TypeError:
+        raise MalformedMessageError(f"{fields[0]} cannot hold {len(fields[1])} items") from None
+
+
 def _decode_dtype(data: bytes, hook) -> torch.dtype:
     _check(len(data) == 1 and data[0] < len(_DTYPE_TABLE), "unknown dtype")
     return _DTYPE_TABLE[data[0]]
@@ -233,6 +256,7 @@ def _decode_ellipsis(data: bytes, hook):
 _DECODERS = {
     TENSOR: lambda data, hook: tensor_from_bytes(data),
     TUPLE: _decode_tuple,
+    RETURN_TYPE: _decode_return_type,
     DTYPE: _decode_dtype,
     SLICE: _decode_slice,
     ELLIPSIS: _decode_ellipsis,
@@ -241,13 +265,21 @@ _DECODERS = {
 }
 
 
+# Records nest (a tuple in a tuple, ...); each level reads a new msgpack buffer on the C stack,
+# so the depth is capped far below where a crafted message could overflow it.
+MAX_NESTING = 32
+
+
 class ExtDecoder:
     """Turns extension records into objects while msgpack reads a message. Subclasses decide
     what a remote id (``ref``) and a tensor description (``meta``) become. A class, not a
     closure: a closure that refers to itself makes a reference cycle, and pointers caught in
     one would outlive their last name."""
 
-    __slots__ = ()
+    __slots__ = ("depth",)
+
+    def __init__(self) -> None:
+        self.depth = 0
 
     def ref(self, obj_id: int) -> Any:
         return Ref(obj_id)
@@ -263,13 +295,15 @@ class ExtDecoder:
             return self.meta(meta_from_bytes(payload))
         decoder = _DECODERS.get(code)
         _check(decoder is not None, f"unknown extension type {code}")
-        return decoder(payload, self)
+        _check(self.depth < MAX_NESTING, f"message nests deeper than {MAX_NESTING} levels")
+        self.depth += 1
+        try:
+            return decoder(payload, self)
+        finally:
+            self.depth -= 1
 
 
-_PLAIN = ExtDecoder()
-
-
-def decode(data: Any, decoder: ExtDecoder = _PLAIN) -> Any:
+def decode(data: Any, decoder: Optional[ExtDecoder] = None) -> Any:
     """bytes -> message, with decoder turning remote ids and descriptions into objects.
 
     Every failure to read the bytes is a MalformedMessageError; errors raised by the decoder's
@@ -278,7 +312,7 @@ def decode(data: Any, decoder: ExtDecoder = _PLAIN) -> Any:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise MalformedMessageError(f"a message must be bytes, not {type(data).__name__}")
     try:
-        return msgpack.unpackb(data, ext_hook=decoder, raw=False, strict_map_key=True)
+        return msgpack.unpackb(data, ext_hook=decoder or ExtDecoder(), raw=False, strict_map_key=True)
     except MalformedMessageError:
         raise
     except (msgpack.UnpackException, ValueError, TypeError, RuntimeError, RecursionError,

@@ -25,15 +25,24 @@ _ALLOWED_DUNDERS = {
     "__getitem__", "__setitem__", "__get__", "__set__", "__reversed__",
 }
 
-# Public names that would hand out memory, storage, Python values or run callables.
+# Public names that would hand out memory, storage, Python values or run callables; that return
+# uninitialised memory; or that change a tensor's shape in place (a pointer's shape is fixed).
 _DENIED = {
-    "Tensor.storage", "Tensor.untyped_storage", "Tensor.data_ptr", "Tensor.numpy",
-    "Tensor.tolist", "Tensor.item", "Tensor.share_memory_", "Tensor.pin_memory",
+    "Tensor.storage", "Tensor.untyped_storage", "Tensor.data_ptr", "Tensor.const_data_ptr",
+    "Tensor.numpy", "Tensor.tolist", "Tensor.item", "Tensor.share_memory_", "Tensor.pin_memory",
     "Tensor.apply_", "Tensor.map_", "Tensor.map2_", "Tensor.register_hook",
     "Tensor.register_post_accumulate_grad_hook", "Tensor.set_", "Tensor.record_stream",
     "Tensor.module_load", "Tensor.cuda", "Tensor.ipu", "Tensor.xpu", "Tensor.mps",
-    "Tensor.is_shared", "Tensor.storage_type",
+    "Tensor.is_shared", "Tensor.storage_type", "Tensor.storage_offset",
+    "torch.empty_like", "Tensor.resize", "Tensor.resize_", "Tensor.resize_as", "Tensor.resize_as_",
+    "Tensor.resize_as_sparse_", "Tensor.sparse_resize_", "Tensor.sparse_resize_and_clear_",
+    "Tensor.as_strided_", "Tensor.squeeze_", "Tensor.unsqueeze_", "Tensor.t_", "Tensor.transpose_",
+    "Tensor.swapaxes_", "Tensor.swapdims_",
 }
+
+# Property setters torch routes through __torch_function__ but does not list as overridable;
+# `optimizer.zero_grad()` sets `p.grad = None`, and training code sets `.data` and `.requires_grad`.
+_SETTERS = ("grad", "data", "requires_grad")
 
 
 def _tensor_attribute_names() -> Dict[int, str]:
@@ -77,6 +86,10 @@ def _build() -> None:
             if _allowed(name) and name not in _BY_NAME:
                 _BY_NAME[name] = func
                 _BY_FUNC[func] = name
+    for attr in _SETTERS:
+        setter = getattr(torch.Tensor, attr).__set__
+        _BY_NAME[f"Tensor.{attr}.__set__"] = setter
+        _BY_FUNC[setter] = f"Tensor.{attr}.__set__"
 
 
 def names_by_function() -> Dict[Any, str]:

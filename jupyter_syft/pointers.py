@@ -127,10 +127,7 @@ class PointerTensor(torch.Tensor):
         local = _LOCAL.get(func)
         if local is not None:
             return local(func, args, kwargs)
-        name = _NAMES.get(func) or commands.op_name(func)
-        pointers = _collocated(name, args, kwargs)
-        first = pointers[0]
-        return first._owner.run(first._location, name, args, kwargs, pointers)
+        return _remote(func, args, kwargs)
 
     @classmethod
     def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
@@ -190,6 +187,19 @@ def _collocated(name: str, args, kwargs) -> List[PointerTensor]:
     return pointers
 
 
+def _remote(func, args, kwargs):
+    """Run a torch call on the worker of the pointers in its arguments."""
+    name = _NAMES.get(func) or commands.op_name(func)
+    pointers = _collocated(name, args, kwargs)
+    first = pointers[0]
+    return first._owner.run(first._location, name, args, kwargs, pointers)
+
+
+def _set_requires_grad(func, args, kwargs):
+    _remote(func, args, kwargs)
+    args[0]._requires_grad = bool(args[1])  # the pointer caches it (it is read often)
+
+
 def _from_metadata(func, args, kwargs):
     with DisableTorchFunctionSubclass():
         return func(*args, **kwargs)
@@ -231,6 +241,7 @@ for _f in (_T.shape.__get__, _T.dtype.__get__, _T.ndim.__get__, _T.device.__get_
            _T.get_device):
     _LOCAL[_f] = _from_metadata
 _LOCAL[_T.requires_grad.__get__] = _requires_grad
+_LOCAL[_T.requires_grad.__set__] = _set_requires_grad
 for _f in (_T.item, _T.tolist, _T.numpy, _T.__bool__, _T.__int__, _T.__float__, _T.__index__,
            _T.__complex__, _T.__array__, _T.data_ptr, _T.storage, _T.untyped_storage,
            _T.__reduce_ex__, _T.__deepcopy__, _T.__dlpack__, _T.__contains__):

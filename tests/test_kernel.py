@@ -232,3 +232,13 @@ def test_dashboard_and_show_magics_display_live_views(kernel):
     board = kernel.value("from jupyter_syft.ipython.extension import loaded\nloaded().live.dashboard.pointers")
     assert "'location': 'bob'" in board and "'location': 'alice'" in board
     assert kernel.value("loaded().live.dashboard.value.count('<line')") == "2"
+
+
+def test_reset_and_delete_magics(kernel):
+    kernel.ok(SETUP + "\nalice = sy.VirtualWorker(hook, id='alice')\n"
+              "a = torch.ones(1).send(alice)\nb = torch.ones(1).send(bob)")
+    assert kernel.ok("%syft reset carol")[0]["content"]["text"] == "%syft reset: no worker named 'carol'; nothing was deleted\n"
+    assert kernel.ok("%syft reset bob")[0]["content"]["text"] == "%syft: deleted the objects of bob\n"
+    assert kernel.value("len(bob._objects), len(alice._objects)") == "(0, 1)"
+    assert kernel.ok("%syft del a a") == []  # a name given twice is deleted once, silently
+    assert kernel.value("len(alice._objects)") == "0"

@@ -211,3 +211,33 @@ def test_worker_data_argument_stores_copies(hook):
         assert torch.equal(carol._objects[t.id], t) and carol._objects[t.id] is not t
     finally:
         sy.remove_worker(carol)
+
+
+def test_named_results_keep_their_names(bob, x):
+    result = torch.max(x, 0)
+    assert type(result) is torch.return_types.max
+    assert torch.equal(result.values.get(), torch.tensor([4.0, 5.0, 3.0]))
+    top = x.topk(2)
+    assert torch.equal(top.indices.get(), torch.tensor([[2, 0], [1, 0]]))
+
+
+def test_optimizer_on_remote_parameters(bob):
+    w = torch.tensor([1.0, 2.0], requires_grad=True).send(bob)
+    opt = torch.optim.SGD([w], lr=0.5)
+    (w * w).sum().backward()
+    opt.step()
+    opt.zero_grad()  # sets w.grad = None on bob
+    assert w.grad is None
+    w.requires_grad = False
+    assert w.requires_grad is False
+    assert torch.equal(w.get(), torch.tensor([0.0, 0.0]))
+
+
+def test_pointers_to_a_removed_worker_say_so(hook):
+    carol = sy.VirtualWorker(hook, id="carol_removed")
+    ptr = torch.tensor([1]).send(carol)
+    sy.remove_worker(carol)
+    with pytest.raises(sy.WorkerNotFoundError, match="was removed"):
+        ptr + ptr
+    del ptr  # nothing is queued for a removed worker
+    assert carol not in sy.local_worker._pending_deletes

@@ -149,3 +149,30 @@ def test_cached_pointer_is_weak_but_usable(bob):
     assert isinstance(pair, tuple) and isinstance(pair[0], CachedPointer) and pair[1] == 3
     listed = weaken([y])
     assert isinstance(listed, list) and isinstance(listed[0], CachedPointer)
+
+
+def test_preview_of_an_expanded_tensor_reads_only_what_it_shows():
+    huge = torch.arange(4.0).reshape(4, 1).expand(4, 10**9)  # 4e9 elements over 4 stored ones
+    row = snapshot.object_row(1, huge)
+    assert row["preview"] == "[0, 0, 0, 0, 0, 0, 0, 0, …]" and row["shape"] == [4, 10**9]
+
+
+def test_containers_of_displayed_pointers_are_cached_weakly(bob):
+    p = torch.tensor([1.0]).send(bob)
+    cached = [weaken({"a": p}), weaken(((p,),)), weaken({p}), weaken(torch.max(torch.stack([p, p]), 0))]
+    assert isinstance(cached[0]["a"], CachedPointer) and isinstance(cached[1][0][0], CachedPointer)
+    assert isinstance(next(iter(cached[2])), CachedPointer)
+    assert type(cached[3]) is torch.return_types.max and isinstance(cached[3].values, CachedPointer)
+    del p
+    assert bob._objects == {}
+
+
+def test_finished_pointer_views_are_closed_beyond_a_limit(live, bob):
+    live.MAX_FINISHED_POINTER_VIEWS = 5
+    for i in range(20):
+        ptr = torch.tensor([i]).send(bob)
+        live.pointer_view(ptr)
+        ptr.get()
+        live.after_cell()
+    assert len(live.pointer_views) <= 6
+    assert all(v.snapshot["state"] == "fetched" for v in live.pointer_views.values())

@@ -8,6 +8,7 @@ import torch
 
 from jupyter_syft import codec
 from jupyter_syft.codec import ExtDecoder, Ref
+from jupyter_syft.exceptions import OperationNotAllowedError, UnsupportedTypeError
 
 PLAIN = ExtDecoder()
 
@@ -145,4 +146,47 @@ def test_store_never_overwrites_an_existing_id(loaded_bob):
     ok, meta = codec.decode_reply(bob.recv_msg(codec.encode(["store", [], torch.zeros(3), x.id_at_location])), PLAIN)
     assert ok and meta.id != x.id_at_location
     del bob._objects[meta.id]
+    assert_intact_and_serving(bob, x, y, snapshot)
+
+
+def test_deeply_nested_records_are_refused_not_crashing(loaded_bob):
+    bob, x, y, snapshot = loaded_bob
+    inner = msgpack.packb([1])
+    for _ in range(300):  # each level is a record inside a record
+        inner = msgpack.packb([msgpack.ExtType(codec.TUPLE, inner)])
+    message = msgpack.packb(["cmd", [], "torch.add", [1, msgpack.ExtType(codec.TUPLE, inner)], {}])
+    error_type, text = reply_error(bob.recv_msg(message))
+    assert error_type == "MalformedMessageError" and "nests deeper" in text
+    assert_intact_and_serving(bob, x, y, snapshot)
+
+
+@pytest.mark.filterwarnings("ignore:ComplexHalf support is experimental")
+def test_results_a_worker_cannot_keep_are_refused_and_not_stored(loaded_bob):
+    bob, x, y, snapshot = loaded_bob
+    with pytest.raises(UnsupportedTypeError, match="complex32"):
+        y.chalf()  # a dtype the codec cannot carry
+    with pytest.raises(UnsupportedTypeError, match="dense CPU"):
+        y.to("meta")
+    with pytest.raises(UnsupportedTypeError, match="dense CPU"):
+        y.to_sparse()
+    assert_intact_and_serving(bob, x, y, snapshot)
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: p.const_data_ptr(), lambda p: torch.empty_like(p), lambda p: p.resize_(2, 5),
+    lambda p: p.unsqueeze_(0), lambda p: p.t_(), lambda p: p.as_strided_((1,), (1,)),
+])
+def test_memory_and_shape_changing_in_place_ops_are_refused(loaded_bob, call):
+    bob, x, y, snapshot = loaded_bob
+    with pytest.raises(OperationNotAllowedError, match="allow-list"):
+        call(x)
+    assert x.shape == (3,)
+    assert_intact_and_serving(bob, x, y, snapshot)
+
+
+def test_bad_ids_in_a_delete_list_are_skipped(loaded_bob):
+    bob, x, y, snapshot = loaded_bob
+    doomed = torch.tensor([9.0]).send(bob, garbage_collect_data=False)
+    reply = bob.recv_msg(codec.encode(["del", [doomed.id_at_location, [1], "x", None]]))
+    assert codec.decode_reply(reply, PLAIN) == (True, None)
     assert_intact_and_serving(bob, x, y, snapshot)

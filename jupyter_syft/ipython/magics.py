@@ -13,7 +13,7 @@ from ..workers.base import BaseWorker, all_workers, get_worker
 from .output_cache import CachedPointer
 
 USAGE = ("usage: %syft [dashboard] | %syft show WORKER_OR_POINTER | %syft del POINTER [POINTER ...] "
-         "| %syft reset")
+         "| %syft reset [WORKER ...]")
 
 
 @magics_class
@@ -85,7 +85,7 @@ class SyftMagics(Magics):
         if not args:
             print(f"%syft del needs pointer names; {USAGE}")
             return
-        for name in args:
+        for name in dict.fromkeys(args):  # each name once, in order
             target = self._lookup(name)
             if not isinstance(target, PointerTensor):
                 print(f"%syft del: {name!r} is not a pointer")
@@ -100,7 +100,18 @@ class SyftMagics(Magics):
         self.live.after_cell()
 
     def _reset(self, args) -> None:
-        for worker in all_workers():
-            worker._pending_deletes.clear()
+        """Delete the objects of the named workers, or of every worker."""
+        workers = all_workers()
+        if args:
+            by_id = {str(w.id): w for w in workers}
+            unknown = [a for a in args if a not in by_id]
+            if unknown:
+                print(f"%syft reset: no worker named {unknown[0]!r}; nothing was deleted")
+                return
+            workers = [by_id[a] for a in args]
+        for worker in workers:
+            for other in all_workers():
+                other._pending_deletes.pop(worker, None)
             worker._store.clear()
-        print("%syft: every worker's objects were deleted")
+        names = ", ".join(str(w.id) for w in workers if not w.is_client_worker)
+        print(f"%syft: deleted the objects of {names or 'no workers'}")

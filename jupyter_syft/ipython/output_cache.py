@@ -25,8 +25,10 @@ class CachedPointer:
     def pointer(self) -> PointerTensor:
         ptr = self._ref()
         if ptr is None:
-            raise PointerFetchedError(
+            error = PointerFetchedError(
                 f"the pointer shown here ({self._text}) was deleted, and its remote tensor with it")
+            error.__suppress_context__ = True
+            raise error
         return ptr
 
     def __repr__(self) -> str:
@@ -59,20 +61,51 @@ def _forward(name: str):
 
 
 for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-              "__rtruediv__", "__matmul__", "__rmatmul__", "__pow__", "__neg__", "__abs__",
-              "__getitem__", "__len__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
+              "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__", "__matmul__",
+              "__rmatmul__", "__pow__", "__rpow__", "__and__", "__rand__", "__or__", "__ror__",
+              "__xor__", "__rxor__", "__neg__", "__abs__", "__invert__", "__getitem__",
+              "__setitem__", "__len__", "__iter__", "__bool__", "__eq__", "__ne__", "__lt__",
+              "__le__", "__gt__", "__ge__"):
     setattr(CachedPointer, _name, _forward(_name))
 CachedPointer.__hash__ = object.__hash__
 
 
+_MAX_DEPTH = 8
+
+
+def _holds_pointer(value: Any, depth: int = 0) -> bool:
+    if type(value) is PointerTensor:
+        return True
+    if depth >= _MAX_DEPTH:
+        return False
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return any(_holds_pointer(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_pointer(v, depth + 1) for v in value.values())
+    return False
+
+
+def _weakened(value: Any, depth: int) -> Any:
+    if type(value) is PointerTensor:
+        return CachedPointer(value)
+    if depth >= _MAX_DEPTH:
+        return value
+    if isinstance(value, dict):
+        return {k: _weakened(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (tuple, list, set, frozenset)):
+        items = [_weakened(v, depth + 1) for v in value]
+        if isinstance(value, (list, set, frozenset)):
+            return type(value)(items) if type(value) in (list, set, frozenset) else items
+        if type(value).__module__ == "torch.return_types":  # torch.max(...) and friends
+            return type(value)(items)
+        return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
+    return value
+
+
 def weaken(result: Any) -> Any:
-    """The value to cache for a displayed result: pointers (also inside a tuple or list) weakly."""
-    if type(result) is PointerTensor:
-        return CachedPointer(result)
-    if isinstance(result, (tuple, list)) and any(type(v) is PointerTensor for v in result):
-        items = [CachedPointer(v) if type(v) is PointerTensor else v for v in result]
-        return items if isinstance(result, list) else tuple(items)
-    return result
+    """The value to cache for a displayed result: pointers, also inside containers, weakly.
+    A container that holds a pointer is cached as a copy that holds it weakly."""
+    return _weakened(result, 0) if _holds_pointer(result) else result
 
 
 class OutputCacheGuard:

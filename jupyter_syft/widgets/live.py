@@ -115,12 +115,23 @@ class LiveViews:
         self._last_refresh = self._clock()  # what is on screen is fresh now
         return view
 
+    # Views of pointers that are gone stay on screen (they say "fetched" or "deleted"), but only
+    # this many are kept open; beyond it the oldest such views are closed.
+    MAX_FINISHED_POINTER_VIEWS = 256
+
     def pointer_view(self, ptr: PointerTensor) -> PointerView:
         view = self.pointer_views.get(ptr._id)
         if view is None:
+            self._close_old_pointer_views()
             view = self.pointer_views[ptr._id] = PointerView()
         view.show(snapshot.pointer_snapshot(ptr))
         return view
+
+    def _close_old_pointer_views(self) -> None:
+        finished = [pid for pid, view in self.pointer_views.items()
+                    if view.snapshot.get("state") != LIVE and pid not in self._pointer_snaps]
+        for pid in finished[:max(0, len(finished) - self.MAX_FINISHED_POINTER_VIEWS + 1)]:
+            self.pointer_views.pop(pid).close()
 
     def dashboard_view(self) -> Dashboard:
         if self.dashboard is None:

@@ -8,11 +8,23 @@ PAGE_SIZE = 50  # rows a worker view shows; a worker with 100,000 objects render
 PREVIEW_CHARS = 48
 
 
+def _first_values(t: torch.Tensor, k: int) -> list:
+    """The first k values in row-major order, gathered by index: never a copy of the whole
+    tensor (flatten() would copy an expanded one, which can be far larger than its storage)."""
+    t = t.detach()
+    if t.is_contiguous():
+        return t.view(-1)[:k].tolist()
+    index = torch.unravel_index(torch.arange(min(k, t.numel())), t.shape)
+    return t[index].tolist()
+
+
 def _preview(t: Any) -> str:
     if not isinstance(t, torch.Tensor):
         return type(t).__name__
-    with torch.no_grad():
-        values = t.detach().flatten()[:8].tolist() if t.numel() else []
+    try:
+        values = _first_values(t, 8) if t.numel() else []
+    except Exception:  # a tensor with no readable data (meta, ...): say so, never fail the view
+        return "(no data)"
     text = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in values)
     text = f"[{text}{', …' if t.numel() > 8 else ''}]"
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"

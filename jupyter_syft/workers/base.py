@@ -64,6 +64,7 @@ def remove_worker(worker: "BaseWorker") -> None:
     """Forget a worker and drop its objects (pointers to it then report them missing)."""
     if _WORKERS.get(worker.id) is worker:
         del _WORKERS[worker.id]
+    worker._removed = True
     worker._store.clear()
     for other in _WORKERS.values():
         other._pending_deletes.pop(worker, None)
@@ -95,6 +96,7 @@ class BaseWorker:
         self._store = ObjectStore(id)
         self._pointer_listeners: List[PointerListener] = []
         self._pending_deletes: Dict["BaseWorker", List[int]] = {}
+        self._removed = False
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd}
         _WORKERS[id] = self
@@ -126,7 +128,7 @@ class BaseWorker:
             if handler is None:
                 raise MalformedMessageError(f"unknown message kind {message[0]!r}")
             if message[1]:
-                self._store.discard(message[1])
+                self._store.discard([i for i in message[1] if type(i) is int])
             return handler(message[2:], resolver.inputs)
         except Exception as e:  # reported to the caller, never raised in the worker
             return codec.encode_error_reply(type(e).__name__, str(e))
@@ -171,9 +173,11 @@ class BaseWorker:
         func = commands.resolve(fields[0])
         result = func(*fields[1], **fields[2])
         if type(result) is torch.Tensor and not any(obj is result for obj, _ in inputs):
-            obj_id = self._fresh_id()  # the common case: one new tensor
+            _check_storable(result)  # the common case: one new tensor
+            obj_id = self._fresh_id()
+            reply = codec.encode_pointer_reply(obj_id, result)
             self._store.set(obj_id, result)
-            return codec.encode_pointer_reply(obj_id, result)
+            return reply
         stored: List[int] = []
         try:
             described = self._describe(result, inputs, stored)
@@ -191,13 +195,16 @@ class BaseWorker:
                 if obj is result:  # an in-place op returned its input: same id, nothing new
                     break
             else:
+                _check_storable(result)
                 obj_id = self._fresh_id()
                 self._store.set(obj_id, result)
                 stored.append(obj_id)
             return Meta(obj_id, result.shape, result.dtype, result.requires_grad)
         if isinstance(result, (tuple, list)) and not isinstance(result, torch.Size):
             items = [self._describe(item, inputs, stored) for item in result]
-            return items if isinstance(result, list) else tuple(items)
+            if isinstance(result, list):
+                return items
+            return type(result)(items) if codec._is_return_type(result) else tuple(items)
         if result is None or isinstance(result, (bool, int, float, complex, str, torch.dtype, torch.Size)):
             return result
         raise UnsupportedTypeError(
@@ -211,14 +218,16 @@ class BaseWorker:
 
     def _request(self, location: "BaseWorker", kind: str, fields: list,
                  pointers: Optional[List[PointerTensor]] = None) -> Any:
+        if location._removed:
+            raise WorkerNotFoundError(f"worker {location.id!r} was removed; its tensors are gone")
         deletes = self._pending_deletes.pop(location, None) or []
         try:
             request = codec.encode([kind, deletes, *fields])
-        except Exception:
+            reply_bytes = self._transport(location, request)
+            ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers))
+        except BaseException:  # also an interrupt: the deletes must not be lost
             self._requeue_deletes(location, deletes)
             raise
-        reply_bytes = self._transport(location, request)
-        ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers))
         if ok:
             return value
         # The worker may have failed before it applied the deletes; sending them again is harmless.
@@ -246,6 +255,8 @@ class BaseWorker:
     _MAX_PENDING_DELETES = 1000
 
     def delete_remote(self, location: "BaseWorker", ids: List[int], now: bool = False) -> None:
+        if location._removed:
+            return  # its objects went with it
         queue = self._pending_deletes.setdefault(location, [])
         queue.extend(ids)
         if now or len(queue) >= self._MAX_PENDING_DELETES:
@@ -286,7 +297,7 @@ class _Resolver(codec.ExtDecoder):
     __slots__ = ("objects", "worker", "inputs")
 
     def __init__(self, worker: BaseWorker) -> None:
-        self.worker, self.objects, self.inputs = worker, worker._store.objects, []
+        self.worker, self.objects, self.inputs, self.depth = worker, worker._store.objects, [], 0
 
     def ref(self, obj_id: int) -> Any:
         obj = self.objects.get(obj_id)
@@ -302,7 +313,7 @@ class _PointerMaker(codec.ExtDecoder):
     __slots__ = ("owner", "location", "inputs")
 
     def __init__(self, owner: BaseWorker, location: BaseWorker, inputs) -> None:
-        self.owner, self.location, self.inputs = owner, location, inputs
+        self.owner, self.location, self.inputs, self.depth = owner, location, inputs, 0
 
     def meta(self, meta: Meta) -> PointerTensor:
         for ptr in self.inputs or ():
@@ -318,6 +329,13 @@ def collect_garbage(location: BaseWorker) -> None:
     for worker in list(_WORKERS.values()):
         if worker._pending_deletes.get(location):
             worker.flush_deletes(location)
+
+
+def _check_storable(t: torch.Tensor) -> None:
+    """A worker keeps only dense CPU tensors: what its codec can send back and its views show."""
+    if t.layout is not torch.strided or not t.is_cpu:
+        raise UnsupportedTypeError(
+            f"the result is a {t.layout} tensor on {t.device}; a worker keeps only dense CPU tensors")
 
 
 def _rebuild_error(type_name: Any, message: Any) -> Exception:
