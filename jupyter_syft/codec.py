@@ -287,6 +287,10 @@ class ExtDecoder:
     def meta(self, meta: Meta) -> Any:
         return meta
 
+    def pointer(self, obj_id: int, shape: list, dtype: torch.dtype, requires_grad: bool) -> Any:
+        """A reply's single tensor (the common case; no Meta record to build)."""
+        return self.meta(Meta(obj_id, tuple(shape), dtype, requires_grad))
+
     def __call__(self, code: int, payload: bytes) -> Any:
         if code == REF:
             _check(len(payload) == 8, "object id has the wrong size")
@@ -361,12 +365,13 @@ def decode_reply(data: Any, decoder: ExtDecoder) -> Any:
         try:
             obj_id, code, requires_grad, shape = fields
             dtype = _DTYPE_TABLE[code]
-            shape = torch.Size(shape)  # raises on anything but a sequence of ints
-        except (TypeError, ValueError, IndexError, RuntimeError):
+        except (TypeError, ValueError, IndexError):
             raise MalformedMessageError("pointer reply has the wrong layout") from None
-        _check(type(obj_id) is int and code >= 0 and len(shape) <= _MAX_DIMS
-               and (not shape or min(shape) >= 0), "pointer reply has a bad id or shape")
-        return True, decoder.meta(Meta(obj_id, shape, dtype, bool(requires_grad)))
+        _check(type(obj_id) is int and code >= 0 and type(shape) is list and len(shape) <= _MAX_DIMS,
+               "pointer reply has a bad id or shape")
+        for d in shape:
+            _check(type(d) is int and d >= 0, "pointer reply has a bad shape")
+        return True, decoder.pointer(obj_id, shape, dtype, requires_grad is True)
     if kind == 69:  # b"E"
         _check(isinstance(fields, list) and len(fields) == 2, "error reply has the wrong layout")
         return False, (str(fields[0]), str(fields[1]))

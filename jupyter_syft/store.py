@@ -54,8 +54,10 @@ class ObjectStore:
 
     def discard(self, ids: Iterable[Any]) -> List[Any]:
         """Remove the ids present (others are ignored); returns those removed."""
-        pop = self.objects.pop
-        removed = [i for i in ids if pop(i, None) is not None]
+        pop, removed = self.objects.pop, []
+        for i in ids:
+            if type(i) is int and pop(i, None) is not None:  # anything else is not an id
+                removed.append(i)
         if removed and self._listeners:
             self._notify("remove", removed)
         return removed

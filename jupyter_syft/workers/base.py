@@ -128,7 +128,7 @@ class BaseWorker:
             if handler is None:
                 raise MalformedMessageError(f"unknown message kind {message[0]!r}")
             if message[1]:
-                self._store.discard([i for i in message[1] if type(i) is int])
+                self._store.discard(message[1])
             return handler(message[2:], resolver.inputs)
         except Exception as e:  # reported to the caller, never raised in the worker
             return codec.encode_error_reply(type(e).__name__, str(e))
@@ -172,12 +172,16 @@ class BaseWorker:
                 "cmd needs an operation name, a list of arguments and a dict of keyword arguments")
         func = commands.resolve(fields[0])
         result = func(*fields[1], **fields[2])
-        if type(result) is torch.Tensor and not any(obj is result for obj, _ in inputs):
-            _check_storable(result)  # the common case: one new tensor
-            obj_id = self._fresh_id()
-            reply = codec.encode_pointer_reply(obj_id, result)
-            self._store.set(obj_id, result)
-            return reply
+        if type(result) is torch.Tensor:
+            for obj, _ in inputs:
+                if obj is result:  # an in-place op: handled below
+                    break
+            else:  # the common case: one new tensor
+                _check_storable(result)
+                obj_id = self._fresh_id()
+                reply = codec.encode_pointer_reply(obj_id, result)
+                self._store.set(obj_id, result)  # only once the reply exists
+                return reply
         stored: List[int] = []
         try:
             described = self._describe(result, inputs, stored)
@@ -299,6 +303,11 @@ class _Resolver(codec.ExtDecoder):
     def __init__(self, worker: BaseWorker) -> None:
         self.worker, self.objects, self.inputs, self.depth = worker, worker._store.objects, [], 0
 
+    def __call__(self, code: int, payload: bytes) -> Any:
+        if code == codec.REF and len(payload) == 8:  # the common record, read without a detour
+            return self.ref(_unpack_id(payload)[0])
+        return codec.ExtDecoder.__call__(self, code, payload)
+
     def ref(self, obj_id: int) -> Any:
         obj = self.objects.get(obj_id)
         if obj is None:
@@ -316,12 +325,14 @@ class _PointerMaker(codec.ExtDecoder):
         self.owner, self.location, self.inputs, self.depth = owner, location, inputs, 0
 
     def meta(self, meta: Meta) -> PointerTensor:
+        return self.pointer(meta.id, meta.shape, meta.dtype, meta.requires_grad)
+
+    def pointer(self, obj_id: int, shape, dtype: torch.dtype, requires_grad: bool) -> PointerTensor:
         for ptr in self.inputs or ():
-            if ptr._id_at_location == meta.id:  # an in-place op handed back its input
-                ptr._requires_grad = meta.requires_grad
+            if ptr._id_at_location == obj_id:  # an in-place op handed back its input
+                ptr._requires_grad = requires_grad
                 return ptr
-        return PointerTensor(self.location, meta.id, meta.shape, meta.dtype, meta.requires_grad,
-                             owner=self.owner)
+        return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner)
 
 
 def collect_garbage(location: BaseWorker) -> None:
@@ -329,6 +340,9 @@ def collect_garbage(location: BaseWorker) -> None:
     for worker in list(_WORKERS.values()):
         if worker._pending_deletes.get(location):
             worker.flush_deletes(location)
+
+
+_unpack_id = codec._ID.unpack
 
 
 def _check_storable(t: torch.Tensor) -> None:
