@@ -305,7 +305,12 @@ class _Resolver(codec.ExtDecoder):
 
     def __call__(self, code: int, payload: bytes) -> Any:
         if code == codec.REF and len(payload) == 8:  # the common record, read without a detour
-            return self.ref(_unpack_id(payload)[0])
+            obj_id = _unpack_id(payload)[0]
+            obj = self.objects.get(obj_id)
+            if obj is None:
+                raise self.worker._not_found(obj_id)
+            self.inputs.append((obj, obj_id))
+            return obj
         return codec.ExtDecoder.__call__(self, code, payload)
 
     def ref(self, obj_id: int) -> Any:
