@@ -18,8 +18,10 @@ setup: $(VENV)/.installed
 
 # The Part 01 tutorial; TUTORIAL=zh opens the Chinese one.
 TUTORIAL ?= en
+# Jupyter refuses to run as root unless told; containers and fresh machines often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: setup
-	$(VENV)/bin/jupyter lab notebooks/part01-basic-tools-$(TUTORIAL).ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/part01-basic-tools-$(TUTORIAL).ipynb
 
 # Re-run the tutorials and store their outputs (what nbval then checks).
 notebooks: setup
