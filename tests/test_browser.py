@@ -172,6 +172,9 @@ def run_notebook_and_check(page, url: str, open_panel_js: str, shot: str) -> Non
         return w && w.querySelectorAll('tr.jsyft-panel-object').length === 0 && w.textContent.includes('(empty)');
     }""")
     assert panel_objects() == {}
+    fetched = panel.locator('li.jsyft-panel-pointer[data-pointer-name="x_ptr"]')
+    fetched.locator(".jsyft-state", has_text="fetched").wait_for()
+    assert "jsyft-panel-pointer-done" in fetched.get_attribute("class")  # drawn struck through
     page.screenshot(path=str(ARTIFACTS / f"{shot}-after-gets.png"))
 
     for source in cells[cells.index("bob._objects", 20) + 1:]:  # the rest: pointers, autograd

@@ -391,6 +391,9 @@ function renderPointers(pointers) {
   const list = el('ul', 'jsyft-panel-pointers');
   for (const p of pointers) {
     const li = el('li', 'jsyft-panel-pointer');
+    if (p.state !== 'live') {
+      li.classList.add('jsyft-panel-pointer-done'); // its object is no longer on the worker
+    }
     li.dataset.pointerName = p.name;
     li.title = `${p.owner}:${p.id} → ${p.location}:${p.id_at_location}`;
     const meta = el('span', 'jsyft-panel-pointer-meta'); // shape, dtype and state wrap as one
@@ -400,7 +403,8 @@ function renderPointers(pointers) {
     );
     li.append(
       el('span', 'jsyft-panel-pointer-name', p.name),
-      ` → ${p.location}:${p.id_at_location}  `,
+      el('span', 'jsyft-panel-pointer-target', ` → ${p.location}:${p.id_at_location}`),
+      '  ',
       meta
     );
     list.appendChild(li);

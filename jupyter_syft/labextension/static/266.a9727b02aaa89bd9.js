@@ -166,6 +166,12 @@
   overflow-wrap: anywhere;
 }
 
+/* A fetched or deleted pointer's target is no longer on the worker: strike it through. */
+.jsyft-panel-pointer-done .jsyft-panel-pointer-target {
+  color: var(--jp-ui-font-color2);
+  text-decoration: line-through;
+}
+
 .jsyft-panel-pointer-meta {
   white-space: nowrap;
 }
