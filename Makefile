@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup lab test bench notebooks
+.PHONY: setup lab test bench notebooks chromium
 
 # torch==2.13.0 goes first, on its own: that pin takes the local CPU wheel, while letting pip
 # resolve our torch range would download a CUDA build of several GB.
@@ -27,7 +27,14 @@ lab: setup
 notebooks: setup
 	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 
-test: setup
+# The browser tests drive Debian's chromium (never a downloaded browser); install it if missing.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { apt-get update -q && apt-get install -y -q chromium; }; \
+	  else echo "the browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+test: setup chromium
 	$(PY) -m pytest
 
 bench: setup
