@@ -45,6 +45,8 @@ class Server:
                 cell.outputs, cell.execution_count = [], None
         nb.metadata.pop("widgets", None)
         nbformat.write(nb, root / "part01.ipynb")
+        other = nbformat.v4.new_notebook(metadata={"kernelspec": nb.metadata["kernelspec"]})
+        nbformat.write(other, root / "other.ipynb")
         settings = tmp / "settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(
@@ -215,6 +217,50 @@ def test_jupyterlab_inline_views_and_panel(browser_page, tmp_path):
                                "window.jupyterapp.shell.activateById('jupyter-syft-panel')", "lab")
     finally:
         server.stop()
+
+
+def test_jupyterlab_panel_follows_notebook_switch_and_restart(browser_page, tmp_path):
+    server = Server("lab", tmp_path)
+    page = browser_page
+    try:
+        page.goto(f"{server.url}/lab/tree/part01.ipynb")
+        page.wait_for_function(KERNEL_IDLE)
+        page.evaluate("window.jupyterapp.shell.activateById('jupyter-syft-panel')")
+        panel = page.locator("#jupyter-syft-panel")
+        page.evaluate(RUN_CELL, "%load_ext jupyter_syft")
+        page.evaluate("""async () => {
+            const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+            await kernel.requestExecute({code: "import torch, syft as sy\\nh = sy.TorchHook(torch)\\n"
+                + "bob = sy.VirtualWorker(h, id='bob')\\np = torch.tensor([7]).send(bob)"}).done; }""")
+        bob = panel.locator('.jsyft-panel-worker[data-worker-id="bob"] tr.jsyft-panel-object')
+        bob.first.wait_for()
+
+        # another notebook, whose kernel has not loaded the extension: the panel says so
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:open', {path: 'other.ipynb'}); }")
+        panel.locator(".jsyft-panel-status", has_text=LOAD_HINT).wait_for()
+        page.wait_for_function(KERNEL_IDLE)
+        # back to the first one: bob again
+        page.evaluate("async () => { await window.jupyterapp.commands.execute('docmanager:open', {path: 'part01.ipynb'}); }")
+        bob.first.wait_for()
+        assert bob.first.locator(".jsyft-value").inner_text() == "[7]"
+
+        # a restart: the new kernel has no extension until %load_ext runs again
+        page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart(); }")
+        panel.locator(".jsyft-panel-status", has_text=LOAD_HINT).wait_for()
+        page.wait_for_function(KERNEL_IDLE)
+        page.evaluate(RUN_CELL, "%load_ext jupyter_syft")
+        panel.locator(".jsyft-panel-status", has_text="Kernel:").wait_for()
+        assert bob.count() == 0
+        page.screenshot(path=str(ARTIFACTS / "lab-after-restart.png"))
+    finally:
+        server.stop()
+
+
+def test_labextension_is_installed_and_enabled():
+    listed = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"],
+                            capture_output=True, text=True, timeout=120)
+    line = next((l for l in (listed.stdout + listed.stderr).splitlines() if "jupyter-syft-panel" in l), "")
+    assert "enabled" in line and "OK" in line, listed.stdout + listed.stderr
 
 
 def test_notebook7_inline_views_and_panel(browser_page, tmp_path):
