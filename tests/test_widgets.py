@@ -1,6 +1,5 @@
 """Views without a kernel: what they show, how they follow the stores, and what they hold."""
 import gc
-import time
 
 import pytest
 import torch
@@ -113,15 +112,14 @@ def test_views_hold_no_tensors_or_pointers(live, bob):
     assert bob._objects == {}  # the views did not keep the pointer alive
 
 
-def test_a_big_worker_renders_its_first_page_quickly(bob):
+def test_a_big_worker_renders_only_its_first_page(bob):
+    # how fast that is, is measured in bench/bench_extension.py
     objects = {i: torch.tensor([float(i)]) for i in range(100_000)}
-    start = time.perf_counter()
     snap = snapshot.worker_snapshot("bob", objects)
     text = render.worker_html(snap)
-    elapsed = time.perf_counter() - start
     assert snap["count"] == 100_000 and len(snap["rows"]) == snapshot.PAGE_SIZE
-    assert "… and 99950 more" in text
-    assert elapsed < 5  # a sanity bound only; the real figure is in bench/bench_extension.py
+    assert [r["id"] for r in snap["rows"]] == list(range(snapshot.PAGE_SIZE))
+    assert "… and 99950 more" in text and text.count("<tr>") == snapshot.PAGE_SIZE + 1
 
 
 def test_preview_is_short():
