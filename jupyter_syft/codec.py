@@ -329,6 +329,7 @@ def decode(data: Any, decoder: Optional[ExtDecoder] = None) -> Any:
 # case, read without extension hooks); b"T": one tensor record, no msgpack (what .get() returns);
 # b"V": any other value; b"E": [exception type name, message].
 _REPLY_POINTER, _REPLY_VALUE, _REPLY_ERROR, _REPLY_TENSOR = b"P", b"V", b"E", b"T"
+_P, _V, _E, _T = b"PVET"  # the same, as the ints data[0] gives
 _plain_packer = msgpack.Packer(use_bin_type=True, autoreset=True)
 
 
@@ -353,15 +354,15 @@ def decode_reply(data: Any, decoder: ExtDecoder) -> Any:
     """Reply bytes -> (True, value) or (False, (exception type name, message))."""
     _check(isinstance(data, (bytes, bytearray)) and len(data) > 0, "a reply must be non-empty bytes")
     kind, body = data[0], memoryview(data)[1:]
-    if kind == 84:  # b"T"
+    if kind == _T:
         return True, tensor_from_bytes(data, 1)
-    if kind == 86:  # b"V"
+    if kind == _V:
         return True, decode(body, decoder)
     try:
         fields = msgpack.unpackb(body, raw=False)
     except (msgpack.UnpackException, ValueError) as e:
         raise MalformedMessageError(f"cannot read reply: {e}") from None
-    if kind == 80:  # b"P"
+    if kind == _P:
         try:
             obj_id, code, requires_grad, shape = fields
             dtype = _DTYPE_TABLE[code]
@@ -372,7 +373,7 @@ def decode_reply(data: Any, decoder: ExtDecoder) -> Any:
         for d in shape:
             _check(type(d) is int and d >= 0, "pointer reply has a bad shape")
         return True, decoder.pointer(obj_id, shape, dtype, requires_grad is True)
-    if kind == 69:  # b"E"
+    if kind == _E:
         _check(isinstance(fields, list) and len(fields) == 2, "error reply has the wrong layout")
         return False, (str(fields[0]), str(fields[1]))
     raise MalformedMessageError(f"unknown reply kind {bytes([kind])!r}")

@@ -32,7 +32,7 @@ class PointerTensor(torch.Tensor):
         ptr._state = LIVE
         ptr.garbage_collect_data = garbage_collect_data
         if owner is not None and owner._pointer_listeners:
-            owner._pointer_created(ptr)
+            owner._notify_pointer("created", ptr)
         return ptr
 
     def __init__(self, *args, **kwargs) -> None:  # everything happened in __new__

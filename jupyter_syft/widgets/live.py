@@ -174,10 +174,5 @@ class LiveViews:
                 self._dirty_workers.add(worker_id)
         self.refresh()
 
-    def state_of(self, ptr_id: int) -> Optional[str]:
-        """The state a pointer view shows (for tests and the magics)."""
-        view = self.pointer_views.get(ptr_id)
-        return view.snapshot.get("state") if view is not None else None
-
 
 __all__ = ["LiveViews", "DELETED"]

@@ -278,10 +278,6 @@ class BaseWorker:
         if listener in self._pointer_listeners:
             self._pointer_listeners.remove(listener)
 
-    def _pointer_created(self, ptr: PointerTensor) -> None:
-        if self._pointer_listeners:
-            self._notify_pointer("created", ptr)
-
     def _pointer_changed(self, ptr: PointerTensor) -> None:
         if self._pointer_listeners:
             self._notify_pointer(ptr.state, ptr)
