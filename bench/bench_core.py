@@ -126,8 +126,9 @@ def find_peer():
     return str(DEFAULT_PEER), None
 
 
-def run_peer(python, quick):
-    cmd = [python, str(BENCH / "peer_pysyft024.py")] + (["--quick"] if quick else [])
+def run_peer(python, quick, script="peer_pysyft024.py"):
+    """Run a peer script from bench/ with the peer's python: (its JSON, None) or (None, why not)."""
+    cmd = [python, str(BENCH / script)] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         return None, f"peer failed ({out.returncode}): {out.stderr.strip()[-500:]}"

@@ -7,11 +7,14 @@
     x_ptr = torch.tensor([1, 2, 3, 4, 5]).send(bob)
 """
 from . import exceptions
-from .exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
-                         PointerFetchedError, RemoteValueError, TensorsNotCollocatedException,
-                         UnsupportedTypeError, WorkerNotFoundError)
+from .exceptions import (CannotRequestObjectAttribute, MalformedMessageError, ObjectNotFoundError,
+                         OperationNotAllowedError, PointerDeletedError, PointerFetchedError,
+                         RemoteValueError, TensorsNotCollocatedException, UnsupportedTypeError,
+                         WorkerNotFoundError)
 from .torch_hook import TorchHook
 from .pointers import PointerTensor
+from .multi_pointer import MultiPointerTensor
+from .nn import ParameterPointer
 from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
 
 __version__ = "0.1.0"
@@ -28,7 +31,8 @@ __all__ = [
     "TorchHook", "VirtualWorker", "BaseWorker", "PointerTensor", "get_worker", "all_workers",
     "remove_worker", "local_worker",
     "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
-    "PointerFetchedError", "RemoteValueError", "OperationNotAllowedError",
+    "PointerFetchedError", "PointerDeletedError", "CannotRequestObjectAttribute",
+    "MultiPointerTensor", "ParameterPointer", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
 ]
 

@@ -15,7 +15,10 @@ import torch
 from .exceptions import MalformedMessageError, UnsupportedTypeError
 
 # Extension codes on the wire.
-TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE = range(1, 11)
+TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE, POINTER, ATTR_REF = range(1, 13)
+
+# Attributes a pointer may name on its remote tensor (``ptr.grad``, ``ptr.data``).
+POINTER_ATTRIBUTES = ("grad", "data")
 
 # The wire code of a dtype is its index here; append only.
 _DTYPE_TABLE = (
@@ -41,6 +44,43 @@ class Ref:
 
     def __init__(self, obj_id: int) -> None:
         self.id = obj_id
+
+
+class PointerDesc:
+    """A pointer itself, sent on (``x_ptr.send(alice)``) or brought home: the receiver makes its
+    own pointer to ``id_at_location`` on worker ``location_id``, with id ``id``."""
+
+    __slots__ = ("location_id", "id_at_location", "id", "shape", "dtype", "requires_grad", "is_param")
+
+    def __init__(self, location_id: Any, id_at_location: int, ptr_id: int, shape, dtype: torch.dtype,
+                 requires_grad: bool, is_param: bool = False) -> None:
+        self.location_id, self.id_at_location, self.id = location_id, id_at_location, ptr_id
+        self.shape, self.dtype, self.requires_grad, self.is_param = shape, dtype, requires_grad, is_param
+
+    @classmethod
+    def of(cls, ptr) -> "PointerDesc":
+        return cls(ptr._location.id, ptr._id_at_location, ptr._id, tuple(ptr.shape), ptr.dtype,
+                   ptr._requires_grad, bool(getattr(ptr, "_is_param", False)))
+
+
+def _encode_pointer_desc(d: PointerDesc) -> msgpack.ExtType:
+    return _ext(POINTER, msgpack.packb(
+        [d.location_id, d.id_at_location, d.id, _dtype_code(d.dtype), d.requires_grad,
+         list(d.shape), d.is_param], use_bin_type=True))
+
+
+def _decode_pointer_desc(data: bytes) -> PointerDesc:
+    try:
+        loc, id_at, ptr_id, code, requires_grad, shape, is_param = msgpack.unpackb(data, raw=False)
+    except (TypeError, ValueError, msgpack.UnpackException):
+        raise MalformedMessageError("pointer record has the wrong layout") from None
+    _check(type(loc) in (str, int) and type(id_at) is int and type(ptr_id) is int,
+           "pointer record has a bad worker or id")
+    _check(type(code) is int and 0 <= code < len(_DTYPE_TABLE), f"unknown dtype code {code}")
+    _check(type(shape) is list and len(shape) <= _MAX_DIMS
+           and all(type(d) is int and d >= 0 for d in shape), "pointer record has a bad shape")
+    return PointerDesc(loc, id_at, ptr_id, tuple(shape), _DTYPE_TABLE[code], requires_grad is True,
+                       is_param is True)
 
 
 class Meta:
@@ -154,7 +194,10 @@ def _encode_return_type(obj: Any) -> msgpack.ExtType:
 
 
 def _encode_pointer(obj, _new=tuple.__new__, _ExtType=msgpack.ExtType, _pack_id=_ID.pack) -> msgpack.ExtType:
-    return _new(_ExtType, (REF, _pack_id(obj._id_at_location)))
+    attr = obj._point_to_attr
+    if attr is None:
+        return _new(_ExtType, (REF, _pack_id(obj._id_at_location)))
+    return _new(_ExtType, (ATTR_REF, _pack_id(obj._id_at_location) + attr.encode()))
 
 
 def _default(obj: Any) -> Any:
@@ -186,6 +229,7 @@ _ENCODERS = {
     tuple: lambda t: _ext(TUPLE, msgpack.packb(list(t), default=_default, strict_types=True)),
     Ref: lambda r: _ext(REF, _ID.pack(r.id)),
     Meta: lambda m: _ext(META, meta_to_bytes(m)),
+    PointerDesc: _encode_pointer_desc,
     torch.dtype: lambda d: _ext(DTYPE, bytes((_dtype_code(d),))),
     slice: lambda s: _ext(SLICE, msgpack.packb([s.start, s.stop, s.step], default=_default, strict_types=True)),
     type(Ellipsis): lambda e: _ext(ELLIPSIS, b""),
@@ -287,6 +331,12 @@ class ExtDecoder:
     def meta(self, meta: Meta) -> Any:
         return meta
 
+    def attr_ref(self, obj_id: int, attr: str) -> Any:
+        raise MalformedMessageError("an attribute reference is not expected here")
+
+    def pointer_desc(self, desc: PointerDesc) -> Any:
+        return desc
+
     def pointer(self, obj_id: int, shape: list, dtype: torch.dtype, requires_grad: bool) -> Any:
         """A reply's single tensor (the common case; no Meta record to build)."""
         return self.meta(Meta(obj_id, tuple(shape), dtype, requires_grad))
@@ -297,6 +347,13 @@ class ExtDecoder:
             return self.ref(_ID.unpack(payload)[0])
         if code == META:
             return self.meta(meta_from_bytes(payload))
+        if code == ATTR_REF:
+            _check(len(payload) > 8, "attribute reference has the wrong size")
+            attr = bytes(payload[8:]).decode("ascii", "replace")
+            _check(attr in POINTER_ATTRIBUTES, f"a pointer cannot name attribute {attr!r}")
+            return self.attr_ref(_ID.unpack_from(payload)[0], attr)
+        if code == POINTER:
+            return self.pointer_desc(_decode_pointer_desc(payload))
         decoder = _DECODERS.get(code)
         _check(decoder is not None, f"unknown extension type {code}")
         _check(self.depth < MAX_NESTING, f"message nests deeper than {MAX_NESTING} levels")

@@ -45,6 +45,13 @@ _DENIED = {
 _SETTERS = ("grad", "data", "requires_grad")
 
 
+# Tensor factories, for ``bob.remote.torch.zeros(2, 3)``: torch does not route them through
+# __torch_function__ (they take no tensor), so they are listed by hand. torch.empty is left out:
+# it hands back uninitialised memory.
+_FACTORIES = ("zeros", "ones", "full", "rand", "randn", "randint", "randperm", "arange",
+              "linspace", "logspace", "eye", "tensor")
+
+
 def _tensor_attribute_names() -> Dict[int, str]:
     """id(descriptor) -> attribute name, for the property namespaces torch reports."""
     names = {}
@@ -86,6 +93,8 @@ def _build() -> None:
             if _allowed(name) and name not in _BY_NAME:
                 _BY_NAME[name] = func
                 _BY_FUNC[func] = name
+    for name in _FACTORIES:
+        _BY_NAME[f"torch.{name}"] = getattr(torch, name)
     for attr in _SETTERS:
         setter = getattr(torch.Tensor, attr).__set__
         _BY_NAME[f"Tensor.{attr}.__set__"] = setter

@@ -12,6 +12,8 @@ import warnings
 ALIASES = {
     "syft": "jupyter_syft",
     "syft.exceptions": "jupyter_syft.exceptions",
+    "syft.federated": "jupyter_syft.federated",
+    "syft.federated.floptimizer": "jupyter_syft.federated.floptimizer",
 }
 
 _warned = False

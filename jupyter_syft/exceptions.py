@@ -35,3 +35,12 @@ class UnsupportedTypeError(SyftError, TypeError):
 
 class WorkerNotFoundError(SyftError):
     """A worker named by id does not exist."""
+
+
+class PointerDeletedError(PointerFetchedError):
+    """A pointer was used after its remote tensor was deleted (a PointerFetchedError, so
+    ``except PointerFetchedError`` keeps catching it)."""
+
+
+class CannotRequestObjectAttribute(SyftError, RuntimeError):
+    """.get() was called on a pointer to an attribute (``ptr.grad``, ``ptr.data``)."""

@@ -10,15 +10,21 @@ import torch
 from torch._C import DisableTorchFunctionSubclass
 
 from . import codec, commands
-from .exceptions import PointerFetchedError, RemoteValueError, TensorsNotCollocatedException
+from .exceptions import (CannotRequestObjectAttribute, PointerDeletedError, PointerFetchedError,
+                         RemoteValueError, TensorsNotCollocatedException)
 from .ids import new_id
 
 LIVE, FETCHED, DELETED = "live", "fetched", "deleted"
 
 
 class PointerTensor(torch.Tensor):
-    """Points to the tensor ``id_at_location`` stored on ``location``; owned by ``owner``."""
+    """Points to the tensor ``id_at_location`` stored on ``location``; owned by ``owner``.
 
+    An attribute pointer (``ptr.grad``, ``ptr.data``) names an attribute of that tensor
+    (``point_to_attr``); it stores nothing of its own, so it never deletes anything.
+    """
+
+    _point_to_attr = None  # set on attribute pointers only
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
@@ -60,9 +66,15 @@ class PointerTensor(torch.Tensor):
         """'live', 'fetched' (after .get()) or 'deleted'."""
         return self._state
 
+    @property
+    def point_to_attr(self):
+        return self._point_to_attr
+
     def __repr__(self) -> str:
         text = (f"(Wrapper)>[PointerTensor | {self._owner.id}:{self._id} -> "
                 f"{self._location.id}:{self._id_at_location}]")
+        if self._point_to_attr:
+            text += "::" + self._point_to_attr.replace(".", "::")
         if self._state != LIVE:
             text += f" ({self._state}: {_STATE_HINTS[self._state]})"
         return text
@@ -79,23 +91,92 @@ class PointerTensor(torch.Tensor):
                 "already brought home with .get(); use the tensor that .get() returned"
             )
         if self._state == DELETED:
-            raise PointerFetchedError(
+            raise PointerDeletedError(
                 f"the tensor this pointer named ({self._location.id}:{self._id_at_location}) "
                 "was deleted from its worker"
             )
 
     def get(self) -> torch.Tensor:
-        """Bring the tensor home; it leaves the worker and this pointer becomes 'fetched'."""
+        """Bring the tensor home; it leaves the worker and this pointer becomes 'fetched'.
+        On a pointer to a pointer, what comes home is the inner pointer."""
         self.check_live()
+        if self._point_to_attr:
+            raise CannotRequestObjectAttribute(
+                f"{self!r} points to the .{self._point_to_attr} of a tensor on "
+                f"{self._location.id}, not to a tensor of its own; .get() the tensor itself, "
+                f"or copy the attribute first: x.{self._point_to_attr}.copy().get()")
         tensor = self._owner.fetch(self._location, self._id_at_location)
         self._set_state(FETCHED)
         return tensor
 
-    def send(self, *locations, **kwargs):
-        raise NotImplementedError(
-            "sending a pointer on (x.send(bob).send(alice)) is not supported yet; "
-            "call .get() first and send the tensor"
-        )
+    def send(self, *locations, **kwargs) -> "PointerTensor":
+        """Send this pointer on: the new worker keeps it (a pointer to a pointer) and you get a
+        pointer to it. Deleting the new pointer deletes down the whole chain."""
+        from .workers import get_worker
+
+        self.check_live()
+        if len(locations) != 1:
+            raise TypeError("a pointer is sent on to exactly one worker, like x_ptr.send(alice)")
+        if self._point_to_attr:
+            raise CannotRequestObjectAttribute(
+                f"{self!r} points to an attribute; send the tensor's pointer instead")
+        return self._owner.send_pointer(self, get_worker(locations[0]))
+
+    def move(self, location) -> "PointerTensor":
+        """Move the tensor to another worker, worker to worker; this pointer follows it (same id)."""
+        from .workers import get_worker
+
+        self.check_live()
+        destination = get_worker(location)
+        if self._point_to_attr:
+            raise CannotRequestObjectAttribute(
+                f"{self!r} points to an attribute; move the tensor's pointer instead")
+        if destination is self._owner:
+            raise ValueError(f"use .get() to bring a tensor home to {destination.id}, not .move()")
+        if destination is not self._location:
+            self._id_at_location = self._owner.move(self._location, self._id_at_location, destination)
+            self._location = destination
+            self._owner._pointer_changed(self)
+        return self
+
+    def remote_send(self, location) -> "PointerTensor":
+        """Have this pointer's worker send the tensor on and keep a pointer to it:
+        me -> bob becomes me -> bob -> alice."""
+        from .workers import get_worker
+
+        self.check_live()
+        self._owner.remote_send(self._location, self._id_at_location, get_worker(location))
+        return self
+
+    def remote_get(self) -> "PointerTensor":
+        """On a pointer to a pointer: bring the tensor to the middle worker (me -> alice -> bob
+        becomes me -> alice)."""
+        self.check_live()
+        self._owner.remote_get(self._location, self._id_at_location)
+        return self
+
+    def copy(self) -> "PointerTensor":
+        """A new remote tensor with the same values, on the same worker."""
+        return self.clone()
+
+    # `grad` and `data` name attributes of the remote tensor (PySyft's attribute pointers).
+    @property
+    def grad(self):
+        self.check_live()
+        return self._owner.attribute_pointer(self, "grad")
+
+    @grad.setter
+    def grad(self, value) -> None:
+        _remote(_T.grad.__set__, (self, value), {})
+
+    @property
+    def data(self):
+        self.check_live()
+        return self._owner.attribute_pointer(self, "data")
+
+    @data.setter
+    def data(self, value) -> None:
+        _remote(_T.data.__set__, (self, value), {})
 
     def delete_remote(self) -> None:
         """Delete the remote tensor now, whatever else still refers to this pointer."""
@@ -148,7 +229,7 @@ def _short(func: Any) -> str:
 def _scan(values, pointers: List[PointerTensor], local: List[torch.Tensor]) -> None:
     for value in values:
         if isinstance(value, torch.Tensor):
-            (pointers if type(value) is PointerTensor else local).append(value)
+            (pointers if isinstance(value, PointerTensor) else local).append(value)
         elif isinstance(value, (list, tuple)) and not isinstance(value, torch.Size):
             _scan(value, pointers, local)
         elif isinstance(value, dict):

@@ -1,11 +1,16 @@
-"""TorchHook: gives torch.Tensor the few methods the PySyft 0.2 API needs, and nothing else.
+"""TorchHook: gives torch.Tensor and nn.Module the few methods the PySyft 0.2 API needs
+(send, get, id; module send/get/move/copy/location/owner), and one optimizer step hook.
 
 No torch function is wrapped: remote work happens in PointerTensor.__torch_function__, so plain
 local tensors run exactly as fast as before the hook.
 """
 import torch
+from torch import nn
 
+from . import optim as _optim
 from .ids import new_id
+from .multi_pointer import MultiPointerTensor
+from .nn import MODULE_API, ParameterPointer
 from .pointers import PointerTensor
 from .workers import get_worker
 
@@ -21,16 +26,22 @@ def _set_tensor_id(self: torch.Tensor, value: int) -> None:
     self.__dict__["_syft_id"] = value
 
 
-def _send(self: torch.Tensor, *locations, garbage_collect_data: bool = True) -> PointerTensor:
-    """Send a copy of this tensor to a worker; returns a pointer to it."""
-    if len(locations) != 1:
-        if not locations:
-            raise TypeError("send() needs a worker to send the tensor to, like x.send(bob)")
-        raise NotImplementedError("sending to several workers at once is not supported yet")
+def _send(self: torch.Tensor, *locations, garbage_collect_data: bool = True):
+    """Send a copy of this tensor to a worker; returns a pointer to it. Sent to several
+    workers, it returns a MultiPointerTensor holding one pointer per worker."""
     import jupyter_syft
 
-    location = get_worker(locations[0])
-    return jupyter_syft.local_worker.send_tensor(self, location, garbage_collect_data)
+    if not locations:
+        raise TypeError("send() needs a worker to send the tensor to, like x.send(bob)")
+    workers = [get_worker(w) for w in locations]
+    if len(workers) > 1:
+        return MultiPointerTensor([_send(self, w, garbage_collect_data=garbage_collect_data)
+                                   for w in workers])
+    ptr = jupyter_syft.local_worker.send_tensor(self, workers[0], garbage_collect_data)
+    if isinstance(self, nn.Parameter):
+        ptr.__class__ = ParameterPointer  # .get() gives a Parameter back
+        _optim.remote_parameters_seen = True
+    return ptr
 
 
 def _get(self: torch.Tensor):
@@ -49,15 +60,19 @@ _TENSOR_API = {
 
 
 def install_tensor_api() -> None:
-    for name, value in _TENSOR_API.items():
-        if name not in torch.Tensor.__dict__:
-            setattr(torch.Tensor, name, value)
+    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API)):
+        for name, value in api.items():
+            if name not in cls.__dict__:
+                setattr(cls, name, value)
+    _optim.install()
 
 
 def remove_tensor_api() -> None:
-    for name, value in _TENSOR_API.items():
-        if torch.Tensor.__dict__.get(name) is value:
-            delattr(torch.Tensor, name)
+    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API)):
+        for name, value in api.items():
+            if cls.__dict__.get(name) is value:
+                delattr(cls, name)
+    _optim.remove()
 
 
 class TorchHook:

@@ -101,9 +101,12 @@ def test_remote_autograd(bob):
     z = (x * y + y).sum()
     assert z.shape == () and z.requires_grad
     assert z.backward() is None
-    grad = x.grad
-    assert isinstance(grad, sy.PointerTensor)
-    assert torch.equal(grad.get(), torch.ones(5))
+    grad = x.grad  # an attribute pointer, as in PySyft: it names x's grad on bob
+    assert isinstance(grad, sy.PointerTensor) and grad.point_to_attr == "grad"
+    assert repr(grad).endswith(f"-> bob:{x.id_at_location}]::grad")
+    with pytest.raises(sy.CannotRequestObjectAttribute, match=r"x.grad.copy\(\).get\(\)"):
+        grad.get()
+    assert torch.equal(grad.copy().get(), torch.ones(5))
     x = x.get()
     assert x.requires_grad and x.is_leaf
     assert torch.equal(x.grad, torch.ones(5))

@@ -9,10 +9,11 @@ from typing import Any, Callable, Dict, List, Optional, Union
 import torch
 
 from .. import codec, commands
-from ..codec import Meta
+from ..codec import Meta, PointerDesc
 from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
-                          TensorsNotCollocatedException, PointerFetchedError, RemoteValueError)
+                          TensorsNotCollocatedException, PointerFetchedError, RemoteValueError,
+                          PointerDeletedError, CannotRequestObjectAttribute)
 from ..ids import new_id
 from ..pointers import PointerTensor
 from ..store import ObjectStore
@@ -28,7 +29,8 @@ _ERROR_TYPES: Dict[str, type] = {
         ZeroDivisionError, OverflowError, AttributeError, ArithmeticError, AssertionError,
         ObjectNotFoundError, OperationNotAllowedError, MalformedMessageError,
         UnsupportedTypeError, TensorsNotCollocatedException, PointerFetchedError,
-        RemoteValueError, SyftError,
+        RemoteValueError, SyftError, PointerDeletedError, CannotRequestObjectAttribute,
+        WorkerNotFoundError,
     )
 }
 _ERROR_TYPES["LinAlgError"] = torch.linalg.LinAlgError
@@ -98,7 +100,12 @@ class BaseWorker:
         self._pending_deletes: Dict["BaseWorker", List[int]] = {}
         self._removed = False
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
-                          "cmd": self._on_cmd}
+                          "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
+                          "remote_send": self._on_remote_send, "remote_get": self._on_remote_get,
+                          "store_all": self._on_store_all, "get_all": self._on_get_all}
+        # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
+        # of tensors that left it through .get() (federated learning's point is to keep that low).
+        self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
         _WORKERS[id] = self
         _notify_workers("created", self)
 
@@ -116,6 +123,17 @@ class BaseWorker:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} id:{self.id} #objects:{len(self.store)}>"
 
+    def clear_objects(self) -> "BaseWorker":
+        """Drop every object this worker holds (pointers it holds delete what they name)."""
+        self._store.clear()
+        collect_garbage(self)
+        return self
+
+    @property
+    def remote(self) -> "RemoteNamespace":
+        """``bob.remote.torch.zeros(2, 3)``: make a tensor directly on this worker."""
+        return RemoteNamespace(self, "torch")
+
     # --- serving: bytes in, bytes out ----------------------------------------------------
     # A request is [kind, ids of dead pointers' objects to delete first, *fields of the kind].
     def recv_msg(self, data: bytes) -> bytes:
@@ -124,14 +142,22 @@ class BaseWorker:
             message = codec.decode(data, resolver)
             if type(message) is not list or len(message) < 2 or type(message[1]) is not list:
                 raise MalformedMessageError("a message must be a list: [kind, ids to delete, ...]")
-            handler = self._handlers.get(message[0]) if type(message[0]) is str else None
+            kind = message[0]
+            handler = self._handlers.get(kind) if type(kind) is str else None
             if handler is None:
-                raise MalformedMessageError(f"unknown message kind {message[0]!r}")
+                raise MalformedMessageError(f"unknown message kind {kind!r}")
             if message[1]:
                 self._store.discard(message[1])
-            return handler(message[2:], resolver.inputs)
+            reply = handler(message[2:], resolver.inputs)
+            if kind == "get" or kind == "get_all":
+                self.traffic["bytes_got"] += len(reply)
         except Exception as e:  # reported to the caller, never raised in the worker
-            return codec.encode_error_reply(type(e).__name__, str(e))
+            reply = codec.encode_error_reply(type(e).__name__, str(e))
+        traffic = self.traffic
+        traffic["messages"] += 1
+        traffic["bytes_in"] += len(data) if isinstance(data, (bytes, bytearray)) else 0
+        traffic["bytes_out"] += len(reply)
+        return reply
 
     def _fresh_id(self) -> int:
         obj_id = new_id()
@@ -147,6 +173,7 @@ class BaseWorker:
 
     def _on_store(self, fields: list, inputs) -> bytes:
         _check(len(fields) == 2 and isinstance(fields[0], torch.Tensor), "store needs a tensor and an id")
+        _check(not getattr(fields[0], "_point_to_attr", None), "store cannot keep an attribute pointer")
         tensor, obj_id = fields
         if type(obj_id) is not int or obj_id in self._store:
             obj_id = self._fresh_id()  # never overwrite a tensor some other pointer names
@@ -158,9 +185,96 @@ class BaseWorker:
         obj = self._store.objects.get(fields[0])
         if obj is None:
             raise self._not_found(fields[0])
-        reply = codec.encode_tensor_reply(obj)
+        if isinstance(obj, PointerTensor):  # a pointer goes home as a pointer, with its own id
+            reply = codec.encode_value_reply(PointerDesc.of(obj))
+            obj.garbage_collect_data = False  # what it names now belongs to the new pointer
+        else:
+            reply = codec.encode_tensor_reply(obj)
         self._store.pop(fields[0])  # only once the reply exists: a failed get loses nothing
         return reply
+
+    def _on_get_all(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 1 and type(fields[0]) is list, "get_all needs a list of ids")
+        ids = fields[0]
+        objs = [self._store.objects.get(i) if type(i) is int else None for i in ids]
+        for i, obj in zip(ids, objs):
+            if obj is None:
+                raise self._not_found(i)
+            _check(not isinstance(obj, PointerTensor), "get_all brings home tensors, not pointers")
+        reply = codec.encode_value_reply(objs)
+        self._store.discard(ids)  # only once the reply exists
+        return reply
+
+    def _on_store_all(self, fields: list, inputs) -> bytes:
+        """Many tensors in one request (a model's parameters); replies with their descriptions."""
+        _check(len(fields) == 2 and type(fields[0]) is list and type(fields[1]) is list
+               and len(fields[0]) == len(fields[1]), "store_all needs a list of tensors and of ids")
+        for t in fields[0]:
+            _check(type(t) is torch.Tensor, "store_all stores tensors only")
+        metas = []
+        for tensor, obj_id in zip(*fields):
+            if type(obj_id) is not int or obj_id in self._store:
+                obj_id = self._fresh_id()
+            self._store.set(obj_id, tensor)
+            metas.append(Meta(obj_id, tensor.shape, tensor.dtype, tensor.requires_grad))
+        return codec.encode_value_reply(metas)
+
+    def _on_attr(self, fields: list, inputs) -> bytes:
+        """Describe an attribute of a stored tensor (.grad, .data), or None if it has none."""
+        _check(len(fields) == 2 and type(fields[0]) is int and fields[1] in codec.POINTER_ATTRIBUTES,
+               "attr needs an id and grad or data")
+        obj = self._store.objects.get(fields[0])
+        if obj is None:
+            raise self._not_found(fields[0])
+        value = getattr(obj, fields[1])
+        if value is None:
+            return codec.encode_value_reply(None)
+        return codec.encode_pointer_reply(fields[0], value)
+
+    def _take(self, obj_id: Any) -> Any:
+        _check(type(obj_id) is int, "an object id must be an int")
+        obj = self._store.objects.get(obj_id)
+        if obj is None:
+            raise self._not_found(obj_id)
+        return obj
+
+    def _pass_on(self, obj: Any, obj_id: int, destination_id: Any) -> int:
+        """Send a stored object (tensor or pointer) to another worker, straight from here;
+        returns its id there. Our copy stays until the caller drops it."""
+        destination = get_worker(destination_id)
+        if destination is self:
+            raise ValueError(f"the object is already on {self.id}")
+        value = PointerDesc.of(obj) if isinstance(obj, PointerTensor) else obj
+        ptr = self._request(destination, "store", [value, obj_id])
+        ptr.garbage_collect_data = False  # the caller's pointer will name it, not this one
+        if isinstance(obj, PointerTensor):
+            obj.garbage_collect_data = False  # the copy at the destination now owns the chain
+        return ptr._id_at_location
+
+    def _on_move(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 2, "move needs an id and a worker id")
+        obj = self._take(fields[0])
+        new_id = self._pass_on(obj, fields[0], fields[1])
+        self._store.pop(fields[0])
+        return codec.encode_value_reply(new_id)
+
+    def _on_remote_send(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 2, "remote_send needs an id and a worker id")
+        obj = self._take(fields[0])
+        new_id = self._pass_on(obj, fields[0], fields[1])
+        ptr = PointerTensor(get_worker(fields[1]), new_id, obj.shape, obj.dtype,
+                            obj.requires_grad, owner=self, id=fields[0])
+        self._store.set(fields[0], ptr)  # replaces the tensor: a chain me -> self -> destination
+        return codec.encode_value_reply(None)
+
+    def _on_remote_get(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 1, "remote_get needs an id")
+        obj = self._take(fields[0])
+        if not isinstance(obj, PointerTensor):
+            raise ValueError(f"object {fields[0]} on {self.id} is a tensor already, not a pointer")
+        tensor = obj.get()
+        self._store.set(fields[0], tensor)
+        return codec.encode_pointer_reply(fields[0], tensor)
 
     def _on_del(self, fields: list, inputs) -> bytes:
         _check(not fields, "del takes no fields: its ids come in the message's delete list")
@@ -201,6 +315,8 @@ class BaseWorker:
             else:
                 _check_storable(result)
                 obj_id = self._fresh_id()
+                if isinstance(result, PointerTensor):
+                    result._id = obj_id  # a pointer a worker keeps is known by its key there
                 self._store.set(obj_id, result)
                 stored.append(obj_id)
             return Meta(obj_id, result.shape, result.dtype, result.requires_grad)
@@ -254,6 +370,44 @@ class BaseWorker:
     def fetch(self, location: "BaseWorker", obj_id: int) -> torch.Tensor:
         return self._request(location, "get", [obj_id])
 
+    def send_tensors(self, tensors: List[torch.Tensor], location: "BaseWorker") -> List[PointerTensor]:
+        """Send several tensors in one request (a model's parameters)."""
+        return self._request(location, "store_all", [list(tensors), [t.id for t in tensors]])
+
+    def fetch_all(self, location: "BaseWorker", ids: List[int]) -> List[torch.Tensor]:
+        """Bring several tensors home in one request; none leaves unless all can."""
+        return self._request(location, "get_all", [list(ids)])
+
+    def send_pointer(self, ptr: PointerTensor, location: "BaseWorker") -> PointerTensor:
+        """x_ptr.send(alice): alice keeps a pointer of her own to what x_ptr names."""
+        new = self._request(location, "store", [PointerDesc.of(ptr), ptr._id])
+        ptr.garbage_collect_data = False  # alice's pointer owns the remote tensor now
+        return new
+
+    def move(self, location: "BaseWorker", obj_id: int, destination: "BaseWorker") -> int:
+        if destination._removed:
+            raise WorkerNotFoundError(f"worker {destination.id!r} was removed; nothing was moved")
+        return self._request(location, "move", [obj_id, destination.id])
+
+    def remote_send(self, location: "BaseWorker", obj_id: int, destination: "BaseWorker") -> None:
+        self._request(location, "remote_send", [obj_id, destination.id])
+
+    def remote_get(self, location: "BaseWorker", obj_id: int) -> None:
+        self._request(location, "remote_get", [obj_id])
+
+    def attribute_pointer(self, ptr: PointerTensor, attr: str) -> Optional[PointerTensor]:
+        """ptr.grad / ptr.data: a pointer naming that attribute of ptr's remote tensor, or None
+        when the attribute is None there (a tensor with no grad yet)."""
+        if ptr._point_to_attr:  # x.grad.data: the worker keeps it as a tensor of its own
+            return self.run(ptr._location, f"Tensor.{attr}.__get__", [ptr], {}, [ptr])
+        desc = self._request(ptr._location, "attr", [ptr._id_at_location, attr], [])
+        if desc is None:
+            return None
+        desc._point_to_attr = attr
+        desc.garbage_collect_data = False
+        desc._id_at_location = ptr._id_at_location
+        return desc
+
     # Dead pointers' ids wait here and ride along with the next request to their worker, so a
     # pointer's death costs no round trip of its own. Reading a worker's objects flushes them.
     _MAX_PENDING_DELETES = 1000
@@ -299,6 +453,21 @@ class _Resolver(codec.ExtDecoder):
     def __init__(self, worker: BaseWorker) -> None:
         self.worker, self.objects, self.inputs, self.depth = worker, worker._store.objects, [], 0
 
+    def attr_ref(self, obj_id: int, attr: str) -> Any:
+        value = self.ref(obj_id)
+        for name in attr.split("."):
+            value = getattr(value, name)
+            if value is None:
+                raise ValueError(f"object {obj_id} on {self.worker.id} has no {attr}")
+        self.inputs.append((value, obj_id))
+        return value
+
+    def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
+        """A pointer sent to this worker becomes a pointer this worker owns."""
+        location = get_worker(desc.location_id)
+        return PointerTensor(location, desc.id_at_location, desc.shape, desc.dtype,
+                             desc.requires_grad, owner=self.worker, id=desc.id)
+
     def __call__(self, code: int, payload: bytes) -> Any:
         if code == codec.REF and len(payload) == 8:  # the common record, read without a detour
             obj_id = _unpack_id(payload)[0]
@@ -335,12 +504,47 @@ class _PointerMaker(codec.ExtDecoder):
                 return ptr
         return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner)
 
+    def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
+        """A pointer that came home from a worker (the inner link of a chain), with its old id."""
+        ptr = PointerTensor(get_worker(desc.location_id), desc.id_at_location, desc.shape,
+                            desc.dtype, desc.requires_grad, owner=self.owner, id=desc.id)
+        if desc.is_param:
+            from ..nn import ParameterPointer
+            ptr.__class__ = ParameterPointer
+        return ptr
+
 
 def collect_garbage(location: BaseWorker) -> None:
-    """Deliver every queued delete addressed to location, from every worker in this process."""
-    for worker in list(_WORKERS.values()):
-        if worker._pending_deletes.get(location):
-            worker.flush_deletes(location)
+    """Deliver every queued delete in this process. A delete can free a pointer that a worker
+    held (a chain), which queues the next delete down the chain; so repeat until none is left."""
+    for _ in range(64):  # a chain longer than this is flushed on the next read
+        pending = [(worker, loc) for worker in list(_WORKERS.values())
+                   for loc, ids in list(worker._pending_deletes.items()) if ids]
+        if not pending:
+            return
+        for worker, loc in pending:
+            worker.flush_deletes(loc)
+
+
+class RemoteNamespace:
+    """``bob.remote.torch``: tensor factories run on bob, e.g. ``bob.remote.torch.zeros(2, 3)``."""
+
+    def __init__(self, worker: BaseWorker, prefix: str) -> None:
+        self._worker, self._prefix = worker, prefix
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        full = f"{self._prefix}.{name}"
+        if not callable(getattr(torch, name, None)):
+            raise AttributeError(f"torch has no function {name!r} to run on {self._worker.id}")
+
+        def call(*args, **kwargs):
+            import jupyter_syft
+            return jupyter_syft.local_worker.run(self._worker, full, args, kwargs, [])
+
+        call.__name__ = name
+        return call
 
 
 _unpack_id = codec._ID.unpack

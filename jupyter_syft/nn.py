@@ -1,0 +1,157 @@
+"""Remote models: ``model.send(bob)``, ``model.get()``, ``.move()``, ``.copy()``, ``.location``.
+
+A sent module keeps its Parameter objects: each one is swapped in place
+(``torch.utils.swap_tensors``) with a pointer to its remote copy, so an optimizer built before
+``send`` still holds the very objects it updates. ``get`` swaps the fetched tensors back in.
+"""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from torch import nn
+
+from . import codec, optim
+from .pointers import FETCHED, PointerTensor
+from .workers import BaseWorker, get_worker
+
+
+class ParameterPointer(PointerTensor):
+    """A pointer standing in for an nn.Parameter; ``isinstance(p, nn.Parameter)`` stays true."""
+
+    _is_param = True  # what nn.Parameter's isinstance check looks for
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def get(self) -> nn.Parameter:
+        tensor = super().get()
+        return _as_parameter(tensor) if type(tensor) is torch.Tensor else tensor
+
+
+codec.register_pointer_type(ParameterPointer)
+
+
+def _as_parameter(t: torch.Tensor) -> nn.Parameter:
+    param = nn.Parameter(t.detach(), requires_grad=t.requires_grad)
+    if t.grad is not None:
+        param.grad = t.grad
+    return param
+
+
+def _tensors(module: nn.Module) -> List[Tuple[nn.Module, str, torch.Tensor]]:
+    """Every parameter and buffer, each once (shared parameters appear once)."""
+    seen, found = set(), []
+    for sub in module.modules():
+        for table in (sub._parameters, sub._buffers):
+            for name, t in table.items():
+                if t is not None and id(t) not in seen:
+                    seen.add(id(t))
+                    found.append((sub, name, t))
+    return found
+
+
+def _swap(old: torch.Tensor, new: torch.Tensor) -> None:
+    try:
+        torch.utils.swap_tensors(old, new)
+    except RuntimeError as e:
+        raise RuntimeError(
+            "cannot swap a model's parameter in place: something else still uses its tensor "
+            f"(an autograd graph, a view, a weak reference). Free it and try again. ({e})") from None
+
+
+def locations(module: nn.Module) -> Dict[Optional[BaseWorker], int]:
+    """Where a module's tensors are: {worker or None for local: how many}."""
+    where: Dict[Optional[BaseWorker], int] = {}
+    for _, _, t in _tensors(module):
+        loc = t._location if isinstance(t, PointerTensor) else None
+        where[loc] = where.get(loc, 0) + 1
+    return where
+
+
+def module_send(self: nn.Module, *workers, **kwargs) -> nn.Module:
+    """Send every parameter and buffer to a worker in one message; the module is changed in
+    place and returned, as in PySyft."""
+    import jupyter_syft
+
+    if len(workers) != 1:
+        raise TypeError("a model is sent to one worker, like model.send(bob)")
+    location = get_worker(workers[0])
+    entries = _tensors(self)
+    where = locations(self)
+    remote = [w for w in where if w is not None]
+    if remote:
+        if remote == [location] and None not in where:
+            return self  # already there
+        names = ", ".join(sorted(str(w.id) for w in remote))
+        raise ValueError(
+            f"{type(self).__name__} has parameters on {names} already; bring it home with "
+            f".get() or use .move({location.id}) instead of .send()")
+    if not entries:
+        return self
+    optim.remote_parameters_seen = True
+    pointers = jupyter_syft.local_worker.send_tensors([t for _, _, t in entries], location)
+    for (_, _, t), ptr in zip(entries, pointers):
+        if isinstance(t, nn.Parameter):
+            ptr.__class__ = ParameterPointer
+        _swap(t, ptr)
+    return self
+
+
+def module_get(self: nn.Module) -> nn.Module:
+    """Bring every parameter and buffer home (one message per worker); in place."""
+    import jupyter_syft
+
+    by_worker: Dict[BaseWorker, list] = {}
+    for _, _, t in _tensors(self):
+        if isinstance(t, PointerTensor):
+            t.check_live()
+            by_worker.setdefault(t._location, []).append(t)
+    for location, pointers in by_worker.items():
+        tensors = jupyter_syft.local_worker.fetch_all(location, [p._id_at_location for p in pointers])
+        for ptr, t in zip(pointers, tensors):
+            ptr._set_state(FETCHED)
+            new = _as_parameter(t) if isinstance(ptr, ParameterPointer) else t
+            _swap(ptr, new)
+    return self
+
+
+def module_move(self: nn.Module, worker) -> None:
+    """Move every parameter to another worker, worker to worker. Returns None, as in PySyft."""
+    destination = get_worker(worker)
+    for _, _, t in _tensors(self):
+        if not isinstance(t, PointerTensor):
+            raise ValueError(f"{type(self).__name__} is not on a worker; use .send({destination.id})")
+        t.check_live()
+    for _, _, t in _tensors(self):
+        t.move(destination)
+
+
+def module_copy(self: nn.Module) -> nn.Module:
+    """A deep copy of a local model (``model.copy().send(bob)`` in Part 04)."""
+    if any(w is not None for w in locations(self)):
+        raise RuntimeError(
+            f"{type(self).__name__} is on a worker; copy it before sending it, or .get() it first")
+    return copy.deepcopy(self)
+
+
+def _module_location(self: nn.Module) -> Optional[BaseWorker]:
+    for _, _, t in _tensors(self):
+        return t._location if isinstance(t, PointerTensor) else None
+    return None
+
+
+def _module_owner(self: nn.Module) -> BaseWorker:
+    import jupyter_syft
+
+    for _, _, t in _tensors(self):
+        if isinstance(t, PointerTensor):
+            return t._owner
+    return jupyter_syft.local_worker
+
+
+MODULE_API = {
+    "send": module_send, "get": module_get, "move": module_move, "copy": module_copy,
+    "location": property(_module_location), "owner": property(_module_owner),
+}
