@@ -40,3 +40,4 @@ test: setup chromium
 bench: setup
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_extension.py
+	$(PY) bench/bench_federated.py

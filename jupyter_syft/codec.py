@@ -15,7 +15,8 @@ import torch
 from .exceptions import MalformedMessageError, UnsupportedTypeError
 
 # Extension codes on the wire.
-TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE, POINTER, ATTR_REF = range(1, 13)
+(TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE, POINTER, ATTR_REF,
+ MEMORY_FORMAT) = range(1, 14)
 
 # Attributes a pointer may name on its remote tensor (``ptr.grad``, ``ptr.data``).
 POINTER_ATTRIBUTES = ("grad", "data")
@@ -26,6 +27,9 @@ _DTYPE_TABLE = (
     torch.complex128, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool,
 )
 _DTYPE_CODES = {d: i for i, d in enumerate(_DTYPE_TABLE)}
+# torch.zeros_like(p, memory_format=torch.preserve_format) is how optimizers make their state.
+_MEMORY_FORMATS = (torch.preserve_format, torch.contiguous_format, torch.channels_last,
+                   torch.channels_last_3d)
 _MAX_DIMS = 64
 
 _ID = struct.Struct("<q")
@@ -235,6 +239,7 @@ _ENCODERS = {
     type(Ellipsis): lambda e: _ext(ELLIPSIS, b""),
     torch.device: lambda d: _ext(DEVICE, str(d).encode()),
     complex: lambda c: _ext(COMPLEX, struct.pack("<dd", c.real, c.imag)),
+    torch.memory_format: lambda f: _ext(MEMORY_FORMAT, bytes((_MEMORY_FORMATS.index(f),))),
 }
 
 # One packer for top-level messages; nested records use msgpack.packb (a packer is not reentrant).
@@ -297,7 +302,13 @@ def _decode_ellipsis(data: bytes, hook):
     return Ellipsis
 
 
+def _decode_memory_format(data: bytes, hook) -> torch.memory_format:
+    _check(len(data) == 1 and data[0] < len(_MEMORY_FORMATS), "unknown memory format")
+    return _MEMORY_FORMATS[data[0]]
+
+
 _DECODERS = {
+    MEMORY_FORMAT: _decode_memory_format,
     TENSOR: lambda data, hook: tensor_from_bytes(data),
     TUPLE: _decode_tuple,
     RETURN_TYPE: _decode_return_type,

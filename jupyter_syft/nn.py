@@ -5,6 +5,7 @@ A sent module keeps its Parameter objects: each one is swapped in place
 ``send`` still holds the very objects it updates. ``get`` swaps the fetched tensors back in.
 """
 import copy
+import weakref
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -52,13 +53,33 @@ def _tensors(module: nn.Module) -> List[Tuple[nn.Module, str, torch.Tensor]]:
     return found
 
 
-def _swap(old: torch.Tensor, new: torch.Tensor) -> None:
+def _check_swappable(module: nn.Module, entries) -> None:
+    """Refuse before anything moves if a tensor cannot be swapped in place; say which one."""
+    names = {id(t): name for name, t in [*module.named_parameters(), *module.named_buffers()]}
+    for _, name, t in entries:
+        label = f"{type(module).__name__}.{names.get(id(t), name)}"
+        if weakref.getweakrefs(t):
+            raise RuntimeError(f"{label} has a weak reference to it, so it cannot be swapped "
+                               "for a pointer in place; drop the weak reference first")
+        uses = t._use_count()
+        if uses > 2 or (uses == 2 and not t.is_leaf):
+            raise RuntimeError(
+                f"{label} is still used by a local autograd graph (an output or loss computed "
+                "with this model and kept in a variable); delete that variable, or compute it "
+                "under torch.no_grad(), then send the model")
+
+
+def _swap_all(olds: list, news: list) -> None:
+    """Swap each old tensor's contents with its new one, all or none."""
+    done = 0
     try:
-        torch.utils.swap_tensors(old, new)
+        for old, new in zip(olds, news):
+            torch.utils.swap_tensors(old, new)
+            done += 1
     except RuntimeError as e:
-        raise RuntimeError(
-            "cannot swap a model's parameter in place: something else still uses its tensor "
-            f"(an autograd graph, a view, a weak reference). Free it and try again. ({e})") from None
+        for old, new in zip(olds[:done], news[:done]):
+            torch.utils.swap_tensors(old, new)  # a swap undoes itself
+        raise RuntimeError(f"cannot swap a model's tensor in place ({e})") from None
 
 
 def locations(module: nn.Module) -> Dict[Optional[BaseWorker], int]:
@@ -90,12 +111,14 @@ def module_send(self: nn.Module, *workers, **kwargs) -> nn.Module:
             f".get() or use .move({location.id}) instead of .send()")
     if not entries:
         return self
+    _check_swappable(self, entries)
     optim.remote_parameters_seen = True
     pointers = jupyter_syft.local_worker.send_tensors([t for _, _, t in entries], location)
     for (_, _, t), ptr in zip(entries, pointers):
         if isinstance(t, nn.Parameter):
             ptr.__class__ = ParameterPointer
-        _swap(t, ptr)
+    # On failure the pointers, swapped back, die here and delete the copies on the worker.
+    _swap_all([t for _, _, t in entries], pointers)
     return self
 
 
@@ -109,11 +132,14 @@ def module_get(self: nn.Module) -> nn.Module:
             t.check_live()
             by_worker.setdefault(t._location, []).append(t)
     for location, pointers in by_worker.items():
+        _check_swappable(self, [(None, "", p) for p in pointers])
+    for location, pointers in by_worker.items():
         tensors = jupyter_syft.local_worker.fetch_all(location, [p._id_at_location for p in pointers])
-        for ptr, t in zip(pointers, tensors):
+        news = [_as_parameter(t) if isinstance(p, ParameterPointer) else t
+                for p, t in zip(pointers, tensors)]
+        for ptr in pointers:
             ptr._set_state(FETCHED)
-            new = _as_parameter(t) if isinstance(ptr, ParameterPointer) else t
-            _swap(ptr, new)
+        _swap_all(pointers, news)
     return self
 
 

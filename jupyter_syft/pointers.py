@@ -28,7 +28,7 @@ class PointerTensor(torch.Tensor):
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
-                garbage_collect_data: bool = True):
+                garbage_collect_data: bool = True, notify: bool = True):
         ptr = torch.Tensor._make_wrapper_subclass(cls, shape, dtype=dtype)
         ptr._location = location
         ptr._id_at_location = id_at_location
@@ -37,7 +37,7 @@ class PointerTensor(torch.Tensor):
         ptr._requires_grad = requires_grad
         ptr._state = LIVE
         ptr.garbage_collect_data = garbage_collect_data
-        if owner is not None and owner._pointer_listeners:
+        if notify and owner is not None and owner._pointer_listeners:
             owner._notify_pointer("created", ptr)
         return ptr
 
@@ -152,7 +152,7 @@ class PointerTensor(torch.Tensor):
         """On a pointer to a pointer: bring the tensor to the middle worker (me -> alice -> bob
         becomes me -> alice)."""
         self.check_live()
-        self._owner.remote_get(self._location, self._id_at_location)
+        self._owner.remote_get(self)
         return self
 
     def copy(self) -> "PointerTensor":

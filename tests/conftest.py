@@ -25,3 +25,13 @@ def bob(hook):
 @pytest.fixture
 def alice(hook):
     yield from _worker(hook, "alice")
+
+
+@pytest.fixture
+def carol(hook):
+    yield from _worker(hook, "carol")
+
+
+@pytest.fixture
+def secure_worker(hook):
+    yield from _worker(hook, "secure_worker")

@@ -23,3 +23,10 @@ def test_core_benchmark_runs_and_its_object_checks_pass():
 def test_extension_benchmark_runs():
     out = run("bench_extension.py", "--quick")
     assert "extra per cell" in out and "first render" in out
+
+
+def test_federated_benchmark_runs_and_its_correctness_check_passes():
+    out = run("bench_federated.py", "--quick", "--no-peer")  # exit status 1 if the check fails
+    assert "max |weight difference| = " in out and "FAILED" not in out
+    for row in ("(a) plain torch, local", "(b) ours (jupyter_syft), bob", "messages per step"):
+        assert row in out

@@ -130,9 +130,9 @@ class BaseWorker:
         return self
 
     @property
-    def remote(self) -> "RemoteNamespace":
+    def remote(self) -> "RemoteFrameworks":
         """``bob.remote.torch.zeros(2, 3)``: make a tensor directly on this worker."""
-        return RemoteNamespace(self, "torch")
+        return RemoteFrameworks(self)
 
     # --- serving: bytes in, bytes out ----------------------------------------------------
     # A request is [kind, ids of dead pointers' objects to delete first, *fields of the kind].
@@ -337,14 +337,14 @@ class BaseWorker:
         return location.recv_msg(data)
 
     def _request(self, location: "BaseWorker", kind: str, fields: list,
-                 pointers: Optional[List[PointerTensor]] = None) -> Any:
+                 pointers: Optional[List[PointerTensor]] = None, quiet: bool = False) -> Any:
         if location._removed:
             raise WorkerNotFoundError(f"worker {location.id!r} was removed; its tensors are gone")
         deletes = self._pending_deletes.pop(location, None) or []
         try:
             request = codec.encode([kind, deletes, *fields])
             reply_bytes = self._transport(location, request)
-            ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers))
+            ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers, quiet))
         except BaseException:  # also an interrupt: the deletes must not be lost
             self._requeue_deletes(location, deletes)
             raise
@@ -371,8 +371,10 @@ class BaseWorker:
         return self._request(location, "get", [obj_id])
 
     def send_tensors(self, tensors: List[torch.Tensor], location: "BaseWorker") -> List[PointerTensor]:
-        """Send several tensors in one request (a model's parameters)."""
-        return self._request(location, "store_all", [list(tensors), [t.id for t in tensors]])
+        """Send several tensors in one request (a model's parameters). The pointers are made
+        without telling views: a model swaps them into its own Parameter objects first."""
+        return self._request(location, "store_all", [list(tensors), [t.id for t in tensors]],
+                             quiet=True)
 
     def fetch_all(self, location: "BaseWorker", ids: List[int]) -> List[torch.Tensor]:
         """Bring several tensors home in one request; none leaves unless all can."""
@@ -392,8 +394,10 @@ class BaseWorker:
     def remote_send(self, location: "BaseWorker", obj_id: int, destination: "BaseWorker") -> None:
         self._request(location, "remote_send", [obj_id, destination.id])
 
-    def remote_get(self, location: "BaseWorker", obj_id: int) -> None:
-        self._request(location, "remote_get", [obj_id])
+    def remote_get(self, ptr: PointerTensor) -> None:
+        # the reply describes ptr's own target: passing ptr makes the reply update it, not
+        # create a second pointer whose death would delete the tensor
+        self._request(ptr._location, "remote_get", [ptr._id_at_location], [ptr])
 
     def attribute_pointer(self, ptr: PointerTensor, attr: str) -> Optional[PointerTensor]:
         """ptr.grad / ptr.data: a pointer naming that attribute of ptr's remote tensor, or None
@@ -489,10 +493,11 @@ class _Resolver(codec.ExtDecoder):
 class _PointerMaker(codec.ExtDecoder):
     """Calling side: turns the tensor descriptions in a reply into pointers."""
 
-    __slots__ = ("owner", "location", "inputs")
+    __slots__ = ("owner", "location", "inputs", "notify")
 
-    def __init__(self, owner: BaseWorker, location: BaseWorker, inputs) -> None:
+    def __init__(self, owner: BaseWorker, location: BaseWorker, inputs, quiet: bool = False) -> None:
         self.owner, self.location, self.inputs, self.depth = owner, location, inputs, 0
+        self.notify = not quiet
 
     def meta(self, meta: Meta) -> PointerTensor:
         return self.pointer(meta.id, meta.shape, meta.dtype, meta.requires_grad)
@@ -502,7 +507,8 @@ class _PointerMaker(codec.ExtDecoder):
             if ptr._id_at_location == obj_id:  # an in-place op handed back its input
                 ptr._requires_grad = requires_grad
                 return ptr
-        return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner)
+        return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner,
+                             notify=self.notify)
 
     def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
         """A pointer that came home from a worker (the inner link of a chain), with its old id."""
@@ -524,6 +530,13 @@ def collect_garbage(location: BaseWorker) -> None:
             return
         for worker, loc in pending:
             worker.flush_deletes(loc)
+
+
+class RemoteFrameworks:
+    """``bob.remote``: what can be called on bob by name; only ``torch`` for now."""
+
+    def __init__(self, worker: BaseWorker) -> None:
+        self.torch = RemoteNamespace(worker, "torch")
 
 
 class RemoteNamespace:
