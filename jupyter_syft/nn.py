@@ -53,20 +53,25 @@ def _tensors(module: nn.Module) -> List[Tuple[nn.Module, str, torch.Tensor]]:
     return found
 
 
-def _check_swappable(module: nn.Module, entries) -> None:
+def _check_swappable(module: nn.Module, tensors) -> None:
     """Refuse before anything moves if a tensor cannot be swapped in place; say which one."""
-    names = {id(t): name for name, t in [*module.named_parameters(), *module.named_buffers()]}
-    for _, name, t in entries:
-        label = f"{type(module).__name__}.{names.get(id(t), name)}"
-        if weakref.getweakrefs(t):
-            raise RuntimeError(f"{label} has a weak reference to it, so it cannot be swapped "
-                               "for a pointer in place; drop the weak reference first")
+    for t in tensors:
         uses = t._use_count()
         if uses > 2 or (uses == 2 and not t.is_leaf):
             raise RuntimeError(
-                f"{label} is still used by a local autograd graph (an output or loss computed "
-                "with this model and kept in a variable); delete that variable, or compute it "
-                "under torch.no_grad(), then send the model")
+                f"{_label(module, t)} is still used by a local autograd graph (an output or loss "
+                "computed with this model and kept in a variable); delete that variable, or "
+                "compute it under torch.no_grad(), then send the model")
+        if weakref.getweakrefcount(t):
+            raise RuntimeError(f"{_label(module, t)} has a weak reference to it, so it cannot be "
+                               "swapped in place; drop the weak reference first")
+
+
+def _label(module: nn.Module, t: torch.Tensor) -> str:
+    for name, value in [*module.named_parameters(), *module.named_buffers()]:
+        if value is t:
+            return f"{type(module).__name__}.{name}"
+    return type(module).__name__
 
 
 def _swap_all(olds: list, news: list) -> None:
@@ -99,26 +104,25 @@ def module_send(self: nn.Module, *workers, **kwargs) -> nn.Module:
     if len(workers) != 1:
         raise TypeError("a model is sent to one worker, like model.send(bob)")
     location = get_worker(workers[0])
-    entries = _tensors(self)
-    where = locations(self)
-    remote = [w for w in where if w is not None]
+    tensors = [t for _, _, t in _tensors(self)]
+    remote = {t._location for t in tensors if isinstance(t, PointerTensor)}
     if remote:
-        if remote == [location] and None not in where:
+        if remote == {location} and all(isinstance(t, PointerTensor) for t in tensors):
             return self  # already there
         names = ", ".join(sorted(str(w.id) for w in remote))
         raise ValueError(
             f"{type(self).__name__} has parameters on {names} already; bring it home with "
             f".get() or use .move({location.id}) instead of .send()")
-    if not entries:
+    if not tensors:
         return self
-    _check_swappable(self, entries)
+    _check_swappable(self, tensors)
     optim.remote_parameters_seen = True
-    pointers = jupyter_syft.local_worker.send_tensors([t for _, _, t in entries], location)
-    for (_, _, t), ptr in zip(entries, pointers):
+    pointers = jupyter_syft.local_worker.send_tensors(tensors, location)
+    for t, ptr in zip(tensors, pointers):
         if isinstance(t, nn.Parameter):
             ptr.__class__ = ParameterPointer
     # On failure the pointers, swapped back, die here and delete the copies on the worker.
-    _swap_all([t for _, _, t in entries], pointers)
+    _swap_all(tensors, pointers)
     return self
 
 
@@ -132,7 +136,7 @@ def module_get(self: nn.Module) -> nn.Module:
             t.check_live()
             by_worker.setdefault(t._location, []).append(t)
     for location, pointers in by_worker.items():
-        _check_swappable(self, [(None, "", p) for p in pointers])
+        _check_swappable(self, pointers)
     for location, pointers in by_worker.items():
         tensors = jupyter_syft.local_worker.fetch_all(location, [p._id_at_location for p in pointers])
         news = [_as_parameter(t) if isinstance(p, ParameterPointer) else t

@@ -1,18 +1,33 @@
 """Optimizers over remote parameters.
 
-torch's own optimizers already work on pointers: each update is a torch call, so it runs on the
-parameter's worker, and state they create (momentum, Adam's moments) is created there too. What
-they cannot do alone is follow a model that moved: an optimizer used for a model on bob, then on
-alice, holds state on bob. One step pre-hook, registered with torch (not a patch), moves each
-parameter's state to where the parameter is before the step runs. It does nothing until a
-parameter has been sent somewhere.
+torch's own optimizers already work on pointers: every update is a torch call, so it runs on the
+parameter's worker and the state it creates (momentum, Adam's moments) lives there too. That path
+costs several messages per parameter, and it cannot follow a model that moved. So one step
+pre-hook, registered with torch (no patching), does two things before a step:
+
+- it moves each parameter's state to where the parameter is now (worker to worker), so one
+  optimizer can serve a model that trains on bob, then on alice;
+- for the optimizers listed in ``REMOTE_STEP`` (no closure), it runs the whole step on each
+  worker in one message: the worker builds the same optimizer over its own tensors, loads the
+  state, steps, and replies with the new state; the local step then runs on an empty copy.
+
+It does nothing until a parameter has been sent somewhere, so local training pays nothing.
 """
-from typing import Optional
+import copy
+import functools
+import inspect
+from typing import Any, Dict, List
 
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from .pointers import LIVE, PointerTensor
+
+# Optimizers a worker may build by name for a remote step; their hyper-parameters are numbers.
+REMOTE_STEP = {cls.__name__: cls for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW,
+                                             torch.optim.RMSprop, torch.optim.Adagrad)}
+# Options a worker always sets itself: the per-parameter path, nothing compiled or captured.
+_WORKER_OPTIONS = {"foreach": False, "fused": False, "capturable": False, "differentiable": False}
 
 _handle = None
 remote_parameters_seen = False  # set by the first send of a parameter; keeps local steps free
@@ -22,44 +37,120 @@ def _where(p: torch.Tensor):
     return p._location if isinstance(p, PointerTensor) and p._state == LIVE else None
 
 
-def _check_group(group: dict, optimizer) -> Optional[bool]:
-    params = group["params"]
-    if not any(isinstance(p, PointerTensor) for p in params):
-        return False
-    for flag in ("foreach", "fused"):
-        if group.get(flag):
-            raise ValueError(
-                f"{type(optimizer).__name__}({flag}=True) updates all parameters in one call, "
-                "which cannot run when they live on workers; build it with "
-                f"{flag}=False (the default picks the per-parameter path by itself)")
-    return True
+def _follow_parameters(optimizer, state: dict, p: torch.Tensor) -> None:
+    """Put each state tensor of parameter p where p is."""
+    where = _where(p)
+    for key, value in list(state.items()):
+        if isinstance(value, PointerTensor):
+            if value._location is not where:
+                state[key] = value.get() if where is None else value.move(where)
+        elif (where is not None and isinstance(value, torch.Tensor)
+              and value.shape == p.shape):  # per-element state made while p was local
+            state[key] = value.send(where)
 
 
-def _follow_parameters(optimizer, args, kwargs) -> None:
+def _before_step(optimizer, args, kwargs):
     if not remote_parameters_seen:
-        return
+        return None
+    all_remote = True
     for group in optimizer.param_groups:
-        if not _check_group(group, optimizer) and not optimizer.state:
-            continue
-        for p in group["params"]:
+        params = group["params"]
+        remote = [isinstance(p, PointerTensor) for p in params]
+        if any(remote):
+            for flag in ("foreach", "fused"):
+                if group.get(flag):
+                    raise ValueError(
+                        f"{type(optimizer).__name__}({flag}=True) updates all parameters in one "
+                        "call, which cannot run when they live on workers; build it with "
+                        f"{flag}=False (the default picks the per-parameter path by itself)")
+        all_remote = all_remote and all(remote)
+        for p in params:
             state = optimizer.state.get(p)
-            if not state:
-                continue
-            where = _where(p)
-            for key, value in list(state.items()):
-                if isinstance(value, PointerTensor):
-                    if value._location is where:
-                        continue
-                    state[key] = value.get() if where is None else value.move(where)
-                elif (where is not None and isinstance(value, torch.Tensor)
-                      and value.shape == p.shape):  # per-element state made while p was local
-                    state[key] = value.send(where)
+            if state:
+                _follow_parameters(optimizer, state, p)
+    if (not all_remote or type(optimizer).__name__ not in REMOTE_STEP
+            or REMOTE_STEP[type(optimizer).__name__] is not type(optimizer)
+            or len(args) > 1 or kwargs):  # a closure must run before the update: op by op
+        return None
+    _remote_step(optimizer)
+    idle = copy.copy(optimizer)  # the real step, run on no parameters at all
+    idle.param_groups = []
+    return (idle,), {}
+
+
+def _remote_step(optimizer) -> None:
+    """One message per worker: [optimizer name, [[hyper-parameters, params, states], ...]]."""
+    by_worker: Dict[Any, List[list]] = {}
+    for group in optimizer.param_groups:
+        hyper = {k: v for k, v in group.items() if k != "params" and k not in _WORKER_OPTIONS}
+        per_worker: Dict[Any, list] = {}
+        for p in group["params"]:
+            p.check_live()
+            per_worker.setdefault(p._location, []).append(p)
+        for location, params in per_worker.items():
+            states = [dict(optimizer.state.get(p, {})) for p in params]
+            by_worker.setdefault(location, []).append([hyper, params, states])
+    for location, groups in by_worker.items():
+        owner = groups[0][1][0]._owner
+        known = [v for _, _, states in groups for s in states for v in s.values()
+                 if isinstance(v, PointerTensor)]
+        new_states = owner.optimizer_step(location, type(optimizer).__name__, groups, known)
+        for (_, params, _), group_states in zip(groups, new_states):
+            for p, state in zip(params, group_states):
+                optimizer.state[p] = state
+
+
+def serve_step(worker, fields: list, inputs) -> Any:
+    """Worker side of a remote step: build the named optimizer over the worker's own tensors,
+    load the state sent with it, step, and describe the new state (tensors stay here)."""
+    from .exceptions import MalformedMessageError, OperationNotAllowedError
+
+    if (len(fields) != 2 or type(fields[0]) is not str or type(fields[1]) is not list
+            or not fields[1]):
+        raise MalformedMessageError("optim_step needs an optimizer name and a list of groups")
+    cls = REMOTE_STEP.get(fields[0])
+    if cls is None:
+        raise OperationNotAllowedError(f"optimizer {fields[0]!r} cannot step on a worker")
+    groups, params_by_group = [], []
+    for group in fields[1]:
+        if (type(group) is not list or len(group) != 3 or type(group[0]) is not dict
+                or type(group[1]) is not list or type(group[2]) is not list
+                or len(group[1]) != len(group[2]) or not group[1]):
+            raise MalformedMessageError("an optimizer group is [hyper-parameters, params, states]")
+        hyper, params, states = group
+        for name, value in hyper.items():
+            if type(name) is not str or name.startswith("_"):
+                raise MalformedMessageError(f"bad hyper-parameter name {name!r}")
+        for p in params:
+            if type(p) is not torch.Tensor or not p.is_leaf or not p.is_floating_point():
+                raise MalformedMessageError("an optimizer steps leaf float tensors only")
+        for s in states:
+            if type(s) is not dict or any(type(k) is not str for k in s):
+                raise MalformedMessageError("an optimizer state is a dict of named values")
+        groups.append({**hyper, **_forced_options(cls), "params": params})
+        params_by_group.append((params, states))
+    try:
+        opt = cls(groups)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{fields[0]} refused its hyper-parameters: {e}") from None
+    for params, states in params_by_group:
+        for p, s in zip(params, states):
+            opt.state[p] = s
+    opt.step()
+    return [[opt.state[p] for p in params] for params, _ in params_by_group]
+
+
+@functools.lru_cache(maxsize=None)
+def _forced_options(cls) -> dict:
+    """The options of _WORKER_OPTIONS that this optimizer class accepts."""
+    accepted = inspect.signature(cls.__init__).parameters
+    return {k: v for k, v in _WORKER_OPTIONS.items() if k in accepted}
 
 
 def install() -> None:
     global _handle
     if _handle is None:
-        _handle = register_optimizer_step_pre_hook(_follow_parameters)
+        _handle = register_optimizer_step_pre_hook(_before_step)
 
 
 def remove() -> None:

@@ -25,6 +25,10 @@ class PointerTensor(torch.Tensor):
     """
 
     _point_to_attr = None  # set on attribute pointers only
+    # What the owner last learnt of the remote tensor's grad: (owner's request count for the
+    # location then, whether a grad exists). Valid until the owner sends that worker anything.
+    _grad_known = None
+    _grad_pointer = None  # the attribute pointer last handed out for .grad, while it is known
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
@@ -167,7 +171,10 @@ class PointerTensor(torch.Tensor):
 
     @grad.setter
     def grad(self, value) -> None:
-        _remote(_T.grad.__set__, (self, value), {})
+        if value is None and self._point_to_attr is None and self._state == LIVE:
+            self._owner.clear_grad_later(self)  # optimizer.zero_grad(): rides on the next message
+        else:
+            _remote(_T.grad.__set__, (self, value), {})
 
     @property
     def data(self):

@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 
-from .. import codec, commands
+from .. import codec, commands, optim
 from ..codec import Meta, PointerDesc
 from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
@@ -97,12 +97,16 @@ class BaseWorker:
         self.is_client_worker = is_client_worker
         self._store = ObjectStore(id)
         self._pointer_listeners: List[PointerListener] = []
-        self._pending_deletes: Dict["BaseWorker", List[int]] = {}
+        # Queued per location: ids of dead pointers' objects to delete, and [id] for "set this
+        # tensor's grad to None" (zero_grad); both ride along with the next request there.
+        self._pending_deletes: Dict["BaseWorker", list] = {}
+        self._requests: Dict["BaseWorker", int] = {}  # requests sent per location
         self._removed = False
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
                           "remote_send": self._on_remote_send, "remote_get": self._on_remote_get,
-                          "store_all": self._on_store_all, "get_all": self._on_get_all}
+                          "store_all": self._on_store_all, "get_all": self._on_get_all,
+                          "optim_step": self._on_optim_step}
         # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
         # of tensors that left it through .get() (federated learning's point is to keep that low).
         self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
@@ -147,7 +151,7 @@ class BaseWorker:
             if handler is None:
                 raise MalformedMessageError(f"unknown message kind {kind!r}")
             if message[1]:
-                self._store.discard(message[1])
+                self._housekeeping(message[1])
             reply = handler(message[2:], resolver.inputs)
             if kind == "get" or kind == "get_all":
                 self.traffic["bytes_got"] += len(reply)
@@ -158,6 +162,16 @@ class BaseWorker:
         traffic["bytes_in"] += len(data) if isinstance(data, (bytes, bytearray)) else 0
         traffic["bytes_out"] += len(reply)
         return reply
+
+    def _housekeeping(self, items: list) -> None:
+        """Deletes (ids) and grad clears ([id]) that rode along with a request; unknown ids
+        are ignored, as a delete of something already gone is."""
+        clears = [i[0] for i in items if type(i) is list and len(i) == 1]
+        for obj_id in clears:
+            obj = self._store.objects.get(obj_id) if type(obj_id) is int else None
+            if isinstance(obj, torch.Tensor) and not isinstance(obj, PointerTensor):
+                obj.grad = None
+        self._store.discard(items)
 
     def _fresh_id(self) -> int:
         obj_id = new_id()
@@ -229,7 +243,18 @@ class BaseWorker:
         value = getattr(obj, fields[1])
         if value is None:
             return codec.encode_value_reply(None)
-        return codec.encode_pointer_reply(fields[0], value)
+        return codec.encode_value_reply([list(value.shape), value.dtype])
+
+    def _on_optim_step(self, fields: list, inputs) -> bytes:
+        new_states = optim.serve_step(self, fields, inputs)
+        stored: List[int] = []
+        try:
+            described = [[{key: self._describe(value, inputs, stored) for key, value in state.items()}
+                          for state in group] for group in new_states]
+            return codec.encode_value_reply(described)
+        except Exception:
+            self._store.discard(stored)
+            raise
 
     def _take(self, obj_id: Any) -> Any:
         _check(type(obj_id) is int, "an object id must be an int")
@@ -341,6 +366,7 @@ class BaseWorker:
         if location._removed:
             raise WorkerNotFoundError(f"worker {location.id!r} was removed; its tensors are gone")
         deletes = self._pending_deletes.pop(location, None) or []
+        self._requests[location] = self._requests.get(location, 0) + 1
         try:
             request = codec.encode([kind, deletes, *fields])
             reply_bytes = self._transport(location, request)
@@ -373,8 +399,21 @@ class BaseWorker:
     def send_tensors(self, tensors: List[torch.Tensor], location: "BaseWorker") -> List[PointerTensor]:
         """Send several tensors in one request (a model's parameters). The pointers are made
         without telling views: a model swaps them into its own Parameter objects first."""
-        return self._request(location, "store_all", [list(tensors), [t.id for t in tensors]],
-                             quiet=True)
+        pointers = self._request(location, "store_all", [list(tensors), [t.id for t in tensors]],
+                                 quiet=True)
+        now = self._requests[location]
+        for t, ptr in zip(tensors, pointers):  # the grads went along: known until the next request
+            ptr._grad_known = (now, t.requires_grad and t.is_leaf and t.grad is not None)
+        return pointers
+
+    def clear_grad_later(self, ptr: PointerTensor) -> None:
+        """``ptr.grad = None`` (what zero_grad does): queued to ride on the next request."""
+        self._pending_deletes.setdefault(ptr._location, []).append([ptr._id_at_location])
+        ptr._grad_known = (self._requests.get(ptr._location, 0), False)
+
+    def optimizer_step(self, location: "BaseWorker", name: str, groups: list, known: list) -> list:
+        """One optimizer step over the parameters on location; returns their new states."""
+        return self._request(location, "optim_step", [name, groups], known)
 
     def fetch_all(self, location: "BaseWorker", ids: List[int]) -> List[torch.Tensor]:
         """Bring several tensors home in one request; none leaves unless all can."""
@@ -404,13 +443,35 @@ class BaseWorker:
         when the attribute is None there (a tensor with no grad yet)."""
         if ptr._point_to_attr:  # x.grad.data: the worker keeps it as a tensor of its own
             return self.run(ptr._location, f"Tensor.{attr}.__get__", [ptr], {}, [ptr])
-        desc = self._request(ptr._location, "attr", [ptr._id_at_location, attr], [])
-        if desc is None:
+        if attr == "grad":
+            known = ptr._grad_known
+            if known is not None and known[0] == self._requests.get(ptr._location, 0):
+                if not known[1]:
+                    return None
+                cached = ptr._grad_pointer  # attribute pointers hold nothing: reuse the last one
+                if cached is not None and cached._state == "live":
+                    return cached
+                ptr._grad_pointer = self._attribute_pointer(ptr, attr, ptr.shape, ptr.dtype)
+                return ptr._grad_pointer
+        described = self._request(ptr._location, "attr", [ptr._id_at_location, attr])
+        if attr == "grad":
+            ptr._grad_known = (self._requests[ptr._location], described is not None)
+        if described is None:
             return None
-        desc._point_to_attr = attr
-        desc.garbage_collect_data = False
-        desc._id_at_location = ptr._id_at_location
-        return desc
+        if (type(described) is not list or len(described) != 2
+                or not isinstance(described[1], torch.dtype) or type(described[0]) is not list
+                or not all(type(d) is int and d >= 0 for d in described[0])):
+            raise MalformedMessageError("an attribute reply must be [shape, dtype]")
+        return self._attribute_pointer(ptr, attr, described[0], described[1])
+
+    def _attribute_pointer(self, ptr: PointerTensor, attr: str, shape, dtype) -> PointerTensor:
+        """A pointer to an attribute owns nothing: it never deletes what it names."""
+        attr_ptr = PointerTensor(ptr._location, ptr._id_at_location, shape, dtype, False,
+                                 owner=self, garbage_collect_data=False, notify=False)
+        attr_ptr._point_to_attr = attr
+        if self._pointer_listeners:
+            self._notify_pointer("created", attr_ptr)
+        return attr_ptr
 
     # Dead pointers' ids wait here and ride along with the next request to their worker, so a
     # pointer's death costs no round trip of its own. Reading a worker's objects flushes them.
