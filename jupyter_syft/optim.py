@@ -111,40 +111,71 @@ def serve_step(worker, fields: list, inputs) -> Any:
     cls = REMOTE_STEP.get(fields[0])
     if cls is None:
         raise OperationNotAllowedError(f"optimizer {fields[0]!r} cannot step on a worker")
-    groups, params_by_group = [], []
+    steps = []
     for group in fields[1]:
         if (type(group) is not list or len(group) != 3 or type(group[0]) is not dict
                 or type(group[1]) is not list or type(group[2]) is not list
                 or len(group[1]) != len(group[2]) or not group[1]):
             raise MalformedMessageError("an optimizer group is [hyper-parameters, params, states]")
         hyper, params, states = group
-        for name, value in hyper.items():
+        for name in hyper:
             if type(name) is not str or name.startswith("_"):
                 raise MalformedMessageError(f"bad hyper-parameter name {name!r}")
         for p in params:
             if type(p) is not torch.Tensor or not p.is_leaf or not p.is_floating_point():
                 raise MalformedMessageError("an optimizer steps leaf float tensors only")
-        for s in states:
-            if type(s) is not dict or any(type(k) is not str for k in s):
-                raise MalformedMessageError("an optimizer state is a dict of named values")
-        groups.append({**hyper, **_forced_options(cls), "params": params})
-        params_by_group.append((params, states))
-    try:
-        opt = cls(groups)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{fields[0]} refused its hyper-parameters: {e}") from None
-    for params, states in params_by_group:
+        for p, s in zip(params, states):
+            _check_state(p, s)
+        # Only the optimizer's own arguments count (a group may carry others, like a
+        # scheduler's initial_lr); the constructor checks their values.
+        accepted = _arguments(cls)
+        kwargs = {k: v for k, v in hyper.items() if k in accepted}
+        kwargs.update(_forced_options(cls))
+        try:
+            opt = cls(params, **kwargs)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{fields[0]} refused its hyper-parameters: {e}") from None
         for p, s in zip(params, states):
             opt.state[p] = s
-    opt.step()
-    return [[opt.state[p] for p in params] for params, _ in params_by_group]
+        steps.append((opt, params))
+    for opt, _ in steps:  # every group was checked before any parameter changes
+        opt.step()
+    return [[opt.state[p] for p in params] for opt, params in steps]
+
+
+# State the optimizers in REMOTE_STEP keep per parameter: 'step' is a count, every other entry
+# a tensor shaped like the parameter. Checked before the step, so a bad one changes nothing.
+_STATE_KEYS = {"step", "momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq",
+               "square_avg", "grad_avg", "sum"}
+
+
+def _check_state(p: torch.Tensor, state: Any) -> None:
+    from .exceptions import MalformedMessageError
+
+    if type(state) is not dict:
+        raise MalformedMessageError("an optimizer state is a dict of named values")
+    for key, value in state.items():
+        if key not in _STATE_KEYS:
+            raise MalformedMessageError(f"unknown optimizer state {key!r}")
+        if key == "step":
+            ok = (type(value) in (int, float) or
+                  (type(value) is torch.Tensor and value.numel() == 1 and value.is_floating_point()))
+        else:
+            ok = value is None or (type(value) is torch.Tensor and value.shape == p.shape
+                                   and value.dtype == p.dtype and value is not p)
+        if not ok:
+            raise MalformedMessageError(f"optimizer state {key!r} does not fit its parameter")
+
+
+@functools.lru_cache(maxsize=None)
+def _arguments(cls) -> frozenset:
+    return frozenset(inspect.signature(cls.__init__).parameters) - {"self", "params"}
 
 
 @functools.lru_cache(maxsize=None)
 def _forced_options(cls) -> dict:
     """The options of _WORKER_OPTIONS that this optimizer class accepts."""
-    accepted = inspect.signature(cls.__init__).parameters
-    return {k: v for k, v in _WORKER_OPTIONS.items() if k in accepted}
+    return {k: v for k, v in _WORKER_OPTIONS.items() if k in _arguments(cls)}
 
 
 def install() -> None:

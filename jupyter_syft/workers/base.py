@@ -530,6 +530,8 @@ class _Resolver(codec.ExtDecoder):
     def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
         """A pointer sent to this worker becomes a pointer this worker owns."""
         location = get_worker(desc.location_id)
+        if location is self.worker:
+            raise ValueError(f"{self.worker.id} does not keep pointers to its own objects")
         return PointerTensor(location, desc.id_at_location, desc.shape, desc.dtype,
                              desc.requires_grad, owner=self.worker, id=desc.id)
 
