@@ -177,6 +177,12 @@ class PointerTensor(torch.Tensor):
             _remote(_T.grad.__set__, (self, value), {})
 
     @property
+    def grad_fn(self):
+        """The name of the remote tensor's autograd node, or None for a leaf."""
+        self.check_live()
+        return self._owner.remote_grad_fn(self)
+
+    @property
     def data(self):
         self.check_live()
         return self._owner.attribute_pointer(self, "data")

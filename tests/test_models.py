@@ -242,3 +242,14 @@ def test_a_federated_step_is_twelve_messages(bob):
         counts.append(bob.traffic["messages"] - start)
     assert counts == [12, 12, 12]
     assert model[0].weight.grad is not None and len(bob._objects) == 3  # x, y and the loss
+
+
+def test_zero_grad_without_set_to_none_zeroes_on_the_worker(bob):
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model.send(bob)
+    model(torch.ones(1, 2).send(bob)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert torch.equal(model.weight.grad.copy().get(), torch.zeros(1, 2))
+    x = torch.ones(2, requires_grad=True).send(bob)
+    assert repr((x * 2).grad_fn) == "<MulBackward0 on bob>" and x.grad_fn is None

@@ -235,12 +235,15 @@ class BaseWorker:
 
     def _on_attr(self, fields: list, inputs) -> bytes:
         """Describe an attribute of a stored tensor (.grad, .data), or None if it has none."""
-        _check(len(fields) == 2 and type(fields[0]) is int and fields[1] in codec.POINTER_ATTRIBUTES,
-               "attr needs an id and grad or data")
+        _check(len(fields) == 2 and type(fields[0]) is int
+               and fields[1] in (*codec.POINTER_ATTRIBUTES, "grad_fn"),
+               "attr needs an id and grad, data or grad_fn")
         obj = self._store.objects.get(fields[0])
         if obj is None:
             raise self._not_found(fields[0])
         value = getattr(obj, fields[1])
+        if fields[1] == "grad_fn":  # only its name leaves the worker
+            return codec.encode_value_reply(None if value is None else type(value).__name__)
         if value is None:
             return codec.encode_value_reply(None)
         return codec.encode_value_reply([list(value.shape), value.dtype])
@@ -464,6 +467,14 @@ class BaseWorker:
             raise MalformedMessageError("an attribute reply must be [shape, dtype]")
         return self._attribute_pointer(ptr, attr, described[0], described[1])
 
+    def remote_grad_fn(self, ptr: PointerTensor) -> Optional["RemoteGradFn"]:
+        name = self._request(ptr._location, "attr", [ptr._id_at_location, "grad_fn"])
+        if name is None:
+            return None
+        if type(name) is not str:
+            raise MalformedMessageError("a grad_fn reply must be a name")
+        return RemoteGradFn(name, ptr._location.id)
+
     def _attribute_pointer(self, ptr: PointerTensor, attr: str, shape, dtype) -> PointerTensor:
         """A pointer to an attribute owns nothing: it never deletes what it names."""
         attr_ptr = PointerTensor(ptr._location, ptr._id_at_location, shape, dtype, False,
@@ -593,6 +604,19 @@ def collect_garbage(location: BaseWorker) -> None:
             return
         for worker, loc in pending:
             worker.flush_deletes(loc)
+
+
+class RemoteGradFn:
+    """What ``ptr.grad_fn`` gives: the name of the remote tensor's autograd node (the node
+    itself stays on the worker with its graph)."""
+
+    __slots__ = ("name", "location_id")
+
+    def __init__(self, name: str, location_id: Any) -> None:
+        self.name, self.location_id = name, location_id
+
+    def __repr__(self) -> str:
+        return f"<{self.name} on {self.location_id}>"
 
 
 class RemoteFrameworks:
