@@ -30,7 +30,17 @@ class MultiPointerTensor:
     __str__ = __repr__
 
     def get(self, sum_results: bool = False):
-        results = [p.get() for p in self.child.values()]
+        """Every copy, brought home; all or none (copies already fetched go back on failure)."""
+        for p in self.child.values():
+            p.check_live()
+        results = []
+        try:
+            for p in self.child.values():
+                results.append(p.get())
+        except BaseException:
+            for p, value in zip(self.child.values(), results):
+                p._owner.restore([p], [value])
+            raise
         if sum_results:
             total = results[0]
             for r in results[1:]:
@@ -59,13 +69,15 @@ class MultiPointerTensor:
         return op
 
     for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-                  "__truediv__", "__matmul__", "__neg__", "__pow__"):
+                  "__truediv__", "__matmul__", "__neg__", "__pow__", "__getitem__"):
         locals()[_name] = _op(_name)
     del _op, _name
 
     def __getattr__(self, name: str):
         if name.startswith("_") or not hasattr(torch.Tensor, name):
-            raise AttributeError(name)
+            raise AttributeError(
+                f"a MultiPointerTensor has no {name!r}; its pointers, one per worker, are in "
+                f".child (e.g. .child[{next(iter(self.child))!r}].{name})")
         method = getattr(torch.Tensor, name)
         return lambda *args, **kwargs: MultiPointerTensor.__torch_function__(
             method, (), (self, *args), kwargs)

@@ -137,8 +137,18 @@ def module_get(self: nn.Module) -> nn.Module:
             by_worker.setdefault(t._location, []).append(t)
     for location, pointers in by_worker.items():
         _check_swappable(self, pointers)
-    for location, pointers in by_worker.items():
-        tensors = jupyter_syft.local_worker.fetch_all(location, [p._id_at_location for p in pointers])
+    fetched: List[tuple] = []  # all workers first: a failure on one puts back what came home
+    try:
+        for location, pointers in by_worker.items():
+            ids = [p._id_at_location for p in pointers]
+            fetched.append((pointers, jupyter_syft.local_worker.fetch_all(location, ids)))
+    except BaseException:
+        for pointers, tensors in fetched:
+            for p in pointers:
+                p._set_state(FETCHED)
+            jupyter_syft.local_worker.restore(pointers, tensors)
+        raise
+    for pointers, tensors in fetched:
         news = [_as_parameter(t) if isinstance(p, ParameterPointer) else t
                 for p, t in zip(pointers, tensors)]
         for ptr in pointers:
@@ -154,8 +164,16 @@ def module_move(self: nn.Module, worker) -> None:
         if not isinstance(t, PointerTensor):
             raise ValueError(f"{type(self).__name__} is not on a worker; use .send({destination.id})")
         t.check_live()
-    for _, _, t in _tensors(self):
-        t.move(destination)
+    moved = []  # (pointer, where it was): a failure part way moves those back
+    try:
+        for _, _, t in _tensors(self):
+            origin = t._location
+            t.move(destination)
+            moved.append((t, origin))
+    except BaseException:
+        for t, origin in reversed(moved):
+            t.move(origin)
+        raise
 
 
 def module_copy(self: nn.Module) -> nn.Module:

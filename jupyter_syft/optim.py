@@ -21,7 +21,8 @@ from typing import Any, Dict, List
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from .pointers import LIVE, PointerTensor
+from .exceptions import ObjectNotFoundError, PointerFetchedError, WorkerNotFoundError
+from .pointers import LIVE, PointerTensor, _scan
 
 # Optimizers a worker may build by name for a remote step; their hyper-parameters are numbers.
 REMOTE_STEP = {cls.__name__: cls for cls in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW,
@@ -43,7 +44,14 @@ def _follow_parameters(optimizer, state: dict, p: torch.Tensor) -> None:
     for key, value in list(state.items()):
         if isinstance(value, PointerTensor):
             if value._location is not where:
-                state[key] = value.get() if where is None else value.move(where)
+                try:
+                    state[key] = value.get() if where is None else value.move(where)
+                except (ObjectNotFoundError, PointerFetchedError, WorkerNotFoundError) as e:
+                    raise RuntimeError(
+                        f"{type(optimizer).__name__}'s {key!r} for a parameter was kept on "
+                        f"{value._location.id}, and it is gone from there ({e}). Start the "
+                        "optimizer's state afresh with optimizer.state.clear(), or build a new "
+                        "optimizer") from None
         elif (where is not None and isinstance(value, torch.Tensor)
               and value.shape == p.shape):  # per-element state made while p was local
             state[key] = value.send(where)
@@ -70,8 +78,9 @@ def _before_step(optimizer, args, kwargs):
                 _follow_parameters(optimizer, state, p)
     if (not all_remote or type(optimizer).__name__ not in REMOTE_STEP
             or REMOTE_STEP[type(optimizer).__name__] is not type(optimizer)
-            or len(args) > 1 or kwargs):  # a closure must run before the update: op by op
-        return None
+            or len(args) > 1 or kwargs  # a closure must run before the update
+            or optimizer._optimizer_step_pre_hooks):  # so must the optimizer's own pre-hooks
+        return None  # op by op: slower, same result
     _remote_step(optimizer)
     idle = copy.copy(optimizer)  # the real step, run on no parameters at all
     idle.param_groups = []
@@ -92,8 +101,8 @@ def _remote_step(optimizer) -> None:
             by_worker.setdefault(location, []).append([hyper, params, states])
     for location, groups in by_worker.items():
         owner = groups[0][1][0]._owner
-        known = [v for _, _, states in groups for s in states for v in s.values()
-                 if isinstance(v, PointerTensor)]
+        known: List[torch.Tensor] = []  # every pointer sent, in message order: replies name
+        _scan(groups, known, [])        # state tensors updated in place by their position
         new_states = owner.optimizer_step(location, type(optimizer).__name__, groups, known)
         for (_, params, _), group_states in zip(groups, new_states):
             for p, state in zip(params, group_states):
@@ -111,7 +120,7 @@ def serve_step(worker, fields: list, inputs) -> Any:
     cls = REMOTE_STEP.get(fields[0])
     if cls is None:
         raise OperationNotAllowedError(f"optimizer {fields[0]!r} cannot step on a worker")
-    steps = []
+    steps, all_params, all_states = [], [], []
     for group in fields[1]:
         if (type(group) is not list or len(group) != 3 or type(group[0]) is not dict
                 or type(group[1]) is not list or type(group[2]) is not list
@@ -126,6 +135,8 @@ def serve_step(worker, fields: list, inputs) -> Any:
                 raise MalformedMessageError("an optimizer steps leaf float tensors only")
         for p, s in zip(params, states):
             _check_state(p, s)
+        all_params.extend(params)
+        all_states.extend(states)
         # Only the optimizer's own arguments count (a group may carry others, like a
         # scheduler's initial_lr); the constructor checks their values.
         accepted = _arguments(cls)
@@ -138,6 +149,7 @@ def serve_step(worker, fields: list, inputs) -> Any:
         for p, s in zip(params, states):
             opt.state[p] = s
         steps.append((opt, params))
+    _check_no_shared_memory(all_params, all_states)
     for opt, _ in steps:  # every group was checked before any parameter changes
         opt.step()
     return [[opt.state[p] for p in params] for opt, params in steps]
@@ -160,11 +172,26 @@ def _check_state(p: torch.Tensor, state: Any) -> None:
         if key == "step":
             ok = (type(value) in (int, float) or
                   (type(value) is torch.Tensor and value.numel() == 1 and value.is_floating_point()))
-        else:
+        else:  # written in place by the step: its own memory, nothing shared, no overlaps
             ok = value is None or (type(value) is torch.Tensor and value.shape == p.shape
-                                   and value.dtype == p.dtype and value is not p)
+                                   and value.dtype == p.dtype and value.is_contiguous())
         if not ok:
             raise MalformedMessageError(f"optimizer state {key!r} does not fit its parameter")
+
+
+def _check_no_shared_memory(params: list, states: list) -> None:
+    """Parameters and state tensors are all written by a step: none may share memory with
+    another (a hostile state aliasing a parameter would change it half way through a step)."""
+    from .exceptions import MalformedMessageError
+
+    seen = set()
+    for t in [*params, *(v for s in states for v in s.values() if type(v) is torch.Tensor)]:
+        if t.numel() == 0:
+            continue
+        address = t.untyped_storage().data_ptr()
+        if address in seen:
+            raise MalformedMessageError("optimizer parameters and states must not share memory")
+        seen.add(address)
 
 
 @functools.lru_cache(maxsize=None)

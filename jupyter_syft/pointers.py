@@ -29,6 +29,7 @@ class PointerTensor(torch.Tensor):
     # location then, whether a grad exists). Valid until the owner sends that worker anything.
     _grad_known = None
     _grad_pointer = None  # the attribute pointer last handed out for .grad, while it is known
+    _grad_cacheable = True
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
@@ -124,7 +125,8 @@ class PointerTensor(torch.Tensor):
         if self._point_to_attr:
             raise CannotRequestObjectAttribute(
                 f"{self!r} points to an attribute; send the tensor's pointer instead")
-        return self._owner.send_pointer(self, get_worker(locations[0]))
+        destination = _destination(self, get_worker(locations[0]), "send")
+        return self._owner.send_pointer(self, destination)
 
     def move(self, location) -> "PointerTensor":
         """Move the tensor to another worker, worker to worker; this pointer follows it (same id)."""
@@ -135,9 +137,9 @@ class PointerTensor(torch.Tensor):
         if self._point_to_attr:
             raise CannotRequestObjectAttribute(
                 f"{self!r} points to an attribute; move the tensor's pointer instead")
-        if destination is self._owner:
-            raise ValueError(f"use .get() to bring a tensor home to {destination.id}, not .move()")
         if destination is not self._location:
+            _destination(self, destination, "move")
+            self._grad_known = self._grad_pointer = None
             self._id_at_location = self._owner.move(self._location, self._id_at_location, destination)
             self._location = destination
             self._owner._pointer_changed(self)
@@ -149,7 +151,10 @@ class PointerTensor(torch.Tensor):
         from .workers import get_worker
 
         self.check_live()
-        self._owner.remote_send(self._location, self._id_at_location, get_worker(location))
+        destination = _destination(self, get_worker(location), "remote_send")
+        self._owner.remote_send(self._location, self._id_at_location, destination)
+        self._grad_known = self._grad_pointer = None
+        self._grad_cacheable = False  # now a chain: the grad is read through bob
         return self
 
     def remote_get(self) -> "PointerTensor":
@@ -189,10 +194,17 @@ class PointerTensor(torch.Tensor):
 
     @data.setter
     def data(self, value) -> None:
+        if isinstance(value, torch.Tensor) and tuple(value.shape) != tuple(self.shape):
+            raise ValueError(f"a pointer's shape is fixed: cannot set .data of shape "
+                             f"{tuple(self.shape)} to a tensor of shape {tuple(value.shape)}")
         _remote(_T.data.__set__, (self, value), {})
 
     def delete_remote(self) -> None:
         """Delete the remote tensor now, whatever else still refers to this pointer."""
+        if self._point_to_attr:
+            raise CannotRequestObjectAttribute(
+                f"{self!r} points to the .{self._point_to_attr} of a tensor, which it does not "
+                "own; delete the tensor's own pointer instead")
         if self._state == LIVE:
             self._set_state(DELETED)
             self._owner.delete_remote(self._location, [self._id_at_location], now=True)
@@ -233,6 +245,16 @@ codec.register_pointer_type(PointerTensor)
 _NAMES = commands.names_by_function()
 
 _STATE_HINTS = {FETCHED: "its tensor was brought home with .get()", DELETED: "its tensor was deleted"}
+
+
+def _destination(ptr: "PointerTensor", destination, verb: str):
+    """Check where a pointer's tensor may go: not where it is, not to a client worker."""
+    if destination is ptr._location:
+        raise ValueError(f"the tensor is on {destination.id} already; nothing to {verb}")
+    if destination.is_client_worker:
+        raise ValueError(f"{destination.id} is a client worker and stores nothing; "
+                         "use .get() to bring the tensor here")
+    return destination
 
 
 def _short(func: Any) -> str:
@@ -335,6 +357,16 @@ for _f in (_T.shape.__get__, _T.dtype.__get__, _T.ndim.__get__, _T.device.__get_
            _T.get_device):
     _LOCAL[_f] = _from_metadata
 _LOCAL[_T.requires_grad.__get__] = _requires_grad
+
+
+def _no_module_conversion(func, args, kwargs):
+    # nn.Module._apply (model.double(), model.to(...), model.cpu()) asks this of each parameter
+    raise RemoteValueError(
+        "a model on a worker cannot change its dtype or device (.double(), .to(...)); "
+        "call model.get() first, convert it, then send it again")
+
+
+_LOCAL[torch._has_compatible_shallow_copy_type] = _no_module_conversion
 _LOCAL[_T.requires_grad.__set__] = _set_requires_grad
 for _f in (_T.item, _T.tolist, _T.numpy, _T.__bool__, _T.__int__, _T.__float__, _T.__index__,
            _T.__complex__, _T.__array__, _T.data_ptr, _T.storage, _T.untyped_storage,

@@ -213,3 +213,68 @@ def test_a_deleted_pointer_raises_its_own_error(bob):
     assert issubclass(sy.PointerDeletedError, sy.PointerFetchedError)
     with pytest.raises(sy.PointerFetchedError):  # old except clauses keep working
         x.get()
+
+
+def test_attribute_pointers_cannot_delete_what_they_name(bob):
+    w = torch.tensor([1.0, 2.0], requires_grad=True).send(bob)
+    (w * w).sum().backward()
+    with pytest.raises(sy.CannotRequestObjectAttribute, match="does not own"):
+        w.grad.delete_remote()
+    assert len(bob._objects) == 1 and torch.equal(w.get(), torch.tensor([1.0, 2.0]))
+
+
+def test_an_in_place_result_on_an_attribute_is_that_attribute(bob):
+    p = torch.tensor([1.0, 2.0], requires_grad=True).send(bob)
+    (p * 1).sum().backward()
+    out = torch.mul(p.data, 3, out=p.grad)
+    assert out.point_to_attr == "grad"
+    assert torch.equal(out.copy().get(), torch.tensor([3.0, 6.0]))
+    assert torch.equal(p.get().grad, torch.tensor([3.0, 6.0]))
+
+
+def test_a_multi_pointer_get_is_all_or_nothing(bob, alice):
+    mp = torch.tensor([1.0, 2.0]).send(bob, alice)
+    alice.clear_objects()  # alice lost her copy
+    with pytest.raises(sy.ObjectNotFoundError):
+        mp.get()
+    b = mp.child["bob"]
+    assert b.state == "live" and torch.equal(b.get(), torch.tensor([1.0, 2.0]))  # put back
+
+
+def test_sending_or_moving_to_where_it_is_or_to_me_is_refused(bob, alice):
+    x = torch.tensor([1.0]).send(bob)
+    with pytest.raises(ValueError, match="on bob already"):
+        x.send(bob)
+    with pytest.raises(ValueError, match="client worker"):
+        x.send(sy.local_worker)
+    with pytest.raises(ValueError, match="client worker"):
+        x.remote_send(sy.local_worker)
+    chain = torch.tensor([2.0]).send(bob).send(alice)
+    with pytest.raises(ValueError, match="on bob already"):
+        chain.move(bob)  # alice's link would point at bob from bob
+    assert sizes(bob, alice) == [2, 1] and sy.local_worker._objects == {}
+
+
+def test_data_setter_keeps_the_shape(bob):
+    x = torch.zeros(2).send(bob)
+    with pytest.raises(ValueError, match="shape is fixed"):
+        x.data = torch.ones(5).send(bob)
+    x.data = torch.ones(2).send(bob)
+    assert torch.equal(x.get(), torch.ones(2))
+
+
+def test_the_grad_cache_follows_moves_and_chains(bob, alice):
+    from torch import nn
+
+    model = nn.Linear(2, 1)
+    model.send(bob)  # grads known (none) right after the send
+    w = model.weight
+    assert w.grad is None
+    w.move(alice)
+    (model.weight * 1).sum().backward()  # on alice now
+    assert w.grad is not None and w.grad.location is alice
+    p = torch.tensor([1.0, 2.0], requires_grad=True).send(bob)
+    assert p.grad is None
+    via_alice = p.send(alice)  # alice can now change bob's tensor's grad without us
+    (via_alice * via_alice).sum().backward()
+    assert p.grad is not None

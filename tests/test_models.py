@@ -253,3 +253,79 @@ def test_zero_grad_without_set_to_none_zeroes_on_the_worker(bob):
     assert torch.equal(model.weight.grad.copy().get(), torch.zeros(1, 2))
     x = torch.ones(2, requires_grad=True).send(bob)
     assert repr((x * 2).grad_fn) == "<MulBackward0 on bob>" and x.grad_fn is None
+
+
+def test_an_optimizers_own_pre_hooks_run_before_the_update(bob):
+    torch.manual_seed(3)
+    local, fed = nn.Linear(2, 1), nn.Linear(2, 1)
+    fed.load_state_dict(local.state_dict())
+    results = []
+    for model, worker in ((local, None), (fed, bob)):
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        def silence(o, args, kwargs):  # e.g. gradient clipping or masking
+            for p in o.param_groups[0]["params"]:
+                p.grad.mul_(0)
+        opt.register_step_pre_hook(silence)
+        x = torch.ones(1, 2)
+        if worker:
+            model.send(worker)
+            x = x.send(worker)
+        model(x).sum().backward()
+        opt.step()
+        if worker:
+            model.get()
+        results.append(model.weight.detach().clone())
+    assert torch.equal(results[0], results[1])  # the hook zeroed the grads: no change in either
+
+
+def test_a_lost_optimizer_state_gets_a_clear_error(bob):
+    model = nn.Linear(2, 1)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model.send(bob)
+    model(torch.ones(1, 2).send(bob)).sum().backward()
+    opt.step()
+    model.get()
+    bob.clear_objects()
+    model(torch.ones(1, 2)).sum().backward()
+    with pytest.raises(RuntimeError, match=r"optimizer.state.clear\(\)"):
+        opt.step()
+    opt.state.clear()
+    opt.step()  # works again, from fresh state
+
+
+def test_model_get_across_workers_is_all_or_nothing(bob, alice):
+    a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+    a.send(bob)
+    b.send(alice)
+    model = nn.Sequential(a, b)
+    alice.clear_objects()
+    with pytest.raises(sy.ObjectNotFoundError):
+        model.get()
+    assert isinstance(a.weight, sy.PointerTensor) and a.weight.state == "live"
+    assert len(bob._objects) == 2  # bob's parameters went back
+    a.get()
+    assert type(a.weight) is nn.Parameter
+
+
+def test_model_move_is_all_or_nothing(hook, bob, alice):
+    model = nn.Sequential(nn.Linear(2, 1), nn.Linear(1, 1)).send(bob)
+    del bob._objects[model[1].bias.id_at_location]  # the last parameter cannot move
+    with pytest.raises(sy.ObjectNotFoundError):
+        model.move(alice)
+    assert {p.location.id for p in model.parameters()} == {"bob"}
+    assert len(bob._objects) == 3 and alice._objects == {}
+
+
+def test_optims_accepts_workers_or_ids(bob, alice):
+    from syft.federated.floptimizer import Optims
+
+    model = nn.Linear(2, 1)
+    optims = Optims([bob, alice], optim=optim.SGD(model.parameters(), lr=0.1))
+    assert optims.get_optim("bob") is optims.get_optim(bob)
+
+
+def test_converting_a_remote_model_says_get_first(bob):
+    model = nn.Linear(2, 1).send(bob)
+    with pytest.raises(sy.RemoteValueError, match=r"model.get\(\) first"):
+        model.double()
+    assert len(bob._objects) == 2

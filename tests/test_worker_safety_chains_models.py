@@ -45,7 +45,9 @@ def desc(location_id, id_at_location, ptr_id=5):
 
 @pytest.mark.parametrize("make, kind", [
     (lambda b, w: ["store", [], desc("nobody", w.id_at_location), 9], "WorkerNotFoundError"),
-    (lambda b, w: ["store", [], desc("bob", w.id_at_location), 9], "MalformedMessageError"),  # to itself
+    (lambda b, w: ["store", [], desc("bob", w.id_at_location), 9], "ValueError"),  # to itself
+    (lambda b, w: ["store", [], desc("me", 1), 9], "ValueError"),  # to a client worker
+    (lambda b, w: ["cmd", [], "Tensor.add", [desc("alice", 1), 1], {}], "TypeError"),  # not a tensor
     (lambda b, w: ["store", [], desc(["bob"], 1), 9], "MalformedMessageError"),
     (lambda b, w: ["store", [], msgpack.ExtType(codec.POINTER, b"\x93\x01\x02\x03"), 9], "MalformedMessageError"),
     (lambda b, w: ["store", [], msgpack.ExtType(codec.POINTER, msgpack.packb(["alice", 1, 2, 99, False, [2], False])), 9], "MalformedMessageError"),
@@ -139,3 +141,31 @@ def test_a_pointer_cycle_between_workers_errors_instead_of_hanging(bob, alice):
     assert torch.equal((torch.ones(1).send(bob) + 1).get(), torch.tensor([2.0]))  # still serving
     bob.clear_objects()
     assert bob._objects == {} and alice._objects == {}
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: ["store", [], 5, d],  # the record where the id belongs
+    lambda d: ["nonsense", [], d],
+    lambda d: ["get", [], d],
+    lambda d: ["store_all", [], [d], [1]],
+    lambda d: ["cmd", [], "Tensor.add", [d, d], {}],
+])
+def test_a_rejected_request_holding_a_pointer_record_deletes_nothing(bob, alice, make):
+    z = torch.tensor([42.0]).send(alice)
+    error(bob, make(desc("alice", z.id_at_location)))
+    assert torch.equal(alice._objects[z.id_at_location], torch.tensor([42.0])) and bob._objects == {}
+
+
+def test_an_optimizer_state_sharing_memory_with_a_parameter_is_refused(bob):
+    p = torch.ones(3, requires_grad=True).send(bob)
+    (p * 1).sum().backward()
+    base = torch.ones(3).send(bob)
+    before = bob._objects[p.id_at_location].detach().clone()
+    expanded = torch.ones(1).send(bob).expand(3)  # right shape, overlapping memory
+    for state in ({"momentum_buffer": Ref(expanded.id_at_location)},):
+        type_name, _ = error(bob, step(p, hyper={"lr": 0.5, "momentum": 0.9}, state=state))
+        assert type_name == "MalformedMessageError"
+    # a second parameter and a state that alias each other
+    group = [{"lr": 0.5, "momentum": 0.9}, [Ref(p.id_at_location)], [{"momentum_buffer": Ref(p.id_at_location)}]]
+    assert error(bob, ["optim_step", [], "SGD", [group]])[0] == "MalformedMessageError"
+    assert torch.equal(bob._objects[p.id_at_location].detach(), before) and base.shape == (3,)

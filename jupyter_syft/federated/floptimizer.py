@@ -17,11 +17,11 @@ class Optims:
         for worker in self.workers:
             twin = copy.copy(optim)
             twin.load_state_dict(optim.state_dict())  # gives the twin its own state and groups
-            self.optimizers[str(worker)] = twin
+            self.optimizers[_key(worker)] = twin
 
     def get_optim(self, worker: Any) -> Optimizer:
         """The optimizer for a worker id (or a worker: its id is used)."""
-        key = str(getattr(worker, "id", worker))
+        key = _key(worker)
         try:
             return self.optimizers[key]
         except KeyError:
@@ -29,3 +29,8 @@ class Optims:
 
     def count(self) -> int:
         return len(self.workers)
+
+
+def _key(worker: Any) -> str:
+    """A worker or its id, as the key PySyft used: the id's text."""
+    return str(getattr(worker, "id", worker))

@@ -112,6 +112,6 @@ class SyftMagics(Magics):
         for worker in workers:
             for other in all_workers():
                 other._pending_deletes.pop(worker, None)
-            worker._store.clear()
+            worker.clear_objects()
         names = ", ".join(str(w.id) for w in workers if not w.is_client_worker)
         print(f"%syft: deleted the objects of {names or 'no workers'}")

@@ -67,6 +67,7 @@ def remove_worker(worker: "BaseWorker") -> None:
     if _WORKERS.get(worker.id) is worker:
         del _WORKERS[worker.id]
     worker._removed = True
+    worker._generation += 1
     worker._store.clear()
     for other in _WORKERS.values():
         other._pending_deletes.pop(worker, None)
@@ -101,6 +102,7 @@ class BaseWorker:
         # tensor's grad to None" (zero_grad); both ride along with the next request there.
         self._pending_deletes: Dict["BaseWorker", list] = {}
         self._requests: Dict["BaseWorker", int] = {}  # requests sent per location
+        self._generation = 0  # bumped whenever all objects go at once (clear_objects, removal)
         self._removed = False
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
@@ -129,6 +131,7 @@ class BaseWorker:
 
     def clear_objects(self) -> "BaseWorker":
         """Drop every object this worker holds (pointers it holds delete what they name)."""
+        self._generation += 1
         self._store.clear()
         collect_garbage(self)
         return self
@@ -186,13 +189,22 @@ class BaseWorker:
         )
 
     def _on_store(self, fields: list, inputs) -> bytes:
-        _check(len(fields) == 2 and isinstance(fields[0], torch.Tensor), "store needs a tensor and an id")
-        _check(not getattr(fields[0], "_point_to_attr", None), "store cannot keep an attribute pointer")
-        tensor, obj_id = fields
-        if type(obj_id) is not int or obj_id in self._store:
+        _check(len(fields) == 2 and (type(fields[0]) is torch.Tensor or type(fields[0]) is PointerDesc),
+               "store needs a tensor (or a pointer) and an id")
+        value, obj_id = fields
+        if type(obj_id) is not int or obj_id <= 0 or obj_id in self._store:
             obj_id = self._fresh_id()  # never overwrite a tensor some other pointer names
-        self._store.set(obj_id, tensor)
-        return codec.encode_pointer_reply(obj_id, tensor)
+        if type(value) is PointerDesc:  # a pointer sent on: this worker now owns a pointer to it
+            location = get_worker(value.location_id)
+            if location is self:
+                raise ValueError(f"the tensor is on {self.id} already; it keeps no pointers to "
+                                 "its own objects (use .get() or .remote_get() instead)")
+            if location.is_client_worker:
+                raise ValueError(f"{location.id} is a client worker and stores nothing to point to")
+            value = PointerTensor(location, value.id_at_location, value.shape, value.dtype,
+                                  value.requires_grad, owner=self, id=obj_id)
+        self._store.set(obj_id, value)
+        return codec.encode_pointer_reply(obj_id, value)
 
     def _on_get(self, fields: list, inputs) -> bytes:
         _check(len(fields) == 1 and type(fields[0]) is int, "get needs an id")
@@ -227,7 +239,7 @@ class BaseWorker:
             _check(type(t) is torch.Tensor, "store_all stores tensors only")
         metas = []
         for tensor, obj_id in zip(*fields):
-            if type(obj_id) is not int or obj_id in self._store:
+            if type(obj_id) is not int or obj_id <= 0 or obj_id in self._store:
                 obj_id = self._fresh_id()
             self._store.set(obj_id, tensor)
             metas.append(Meta(obj_id, tensor.shape, tensor.dtype, tensor.requires_grad))
@@ -302,7 +314,7 @@ class BaseWorker:
             raise ValueError(f"object {fields[0]} on {self.id} is a tensor already, not a pointer")
         tensor = obj.get()
         self._store.set(fields[0], tensor)
-        return codec.encode_pointer_reply(fields[0], tensor)
+        return codec.encode_value_reply(tensor.requires_grad)
 
     def _on_del(self, fields: list, inputs) -> bytes:
         _check(not fields, "del takes no fields: its ids come in the message's delete list")
@@ -335,10 +347,13 @@ class BaseWorker:
             raise
 
     def _describe(self, result: Any, inputs, stored: List[int]) -> Any:
-        """Store the tensors of a result; replace them by their Meta for the reply."""
+        """Store the tensors of a result; replace them by their Meta for the reply. A result
+        that is one of the request's inputs (an in-place op) is named by its position there,
+        as a negative id: -1 for the first input, -2 for the second, ..."""
         if isinstance(result, torch.Tensor):
-            for obj, obj_id in inputs:
-                if obj is result:  # an in-place op returned its input: same id, nothing new
+            for index, (obj, _) in enumerate(inputs):
+                if obj is result:  # nothing new to store
+                    obj_id = -index - 1
                     break
             else:
                 _check_storable(result)
@@ -406,13 +421,20 @@ class BaseWorker:
                                  quiet=True)
         now = self._requests[location]
         for t, ptr in zip(tensors, pointers):  # the grads went along: known until the next request
-            ptr._grad_known = (now, t.requires_grad and t.is_leaf and t.grad is not None)
+            ptr._grad_known = (self._grad_epoch(location),
+                               t.requires_grad and t.is_leaf and t.grad is not None)
         return pointers
+
+    def _grad_epoch(self, location: "BaseWorker") -> tuple:
+        """What a cached answer to "has this remote tensor a grad?" is valid for: the same
+        worker, no request sent to it since, and its objects not cleared since. Pointers that
+        were sent on (others may reach the tensor through them) are never cached."""
+        return (location, self._requests.get(location, 0), location._generation)
 
     def clear_grad_later(self, ptr: PointerTensor) -> None:
         """``ptr.grad = None`` (what zero_grad does): queued to ride on the next request."""
         self._pending_deletes.setdefault(ptr._location, []).append([ptr._id_at_location])
-        ptr._grad_known = (self._requests.get(ptr._location, 0), False)
+        ptr._grad_known = (self._grad_epoch(ptr._location), False)
 
     def optimizer_step(self, location: "BaseWorker", name: str, groups: list, known: list) -> list:
         """One optimizer step over the parameters on location; returns their new states."""
@@ -422,10 +444,27 @@ class BaseWorker:
         """Bring several tensors home in one request; none leaves unless all can."""
         return self._request(location, "get_all", [list(ids)])
 
+    def restore(self, ptrs: List[PointerTensor], values: list) -> None:
+        """Undo .get() on pointers to one worker after a later step failed: the values go back
+        under their old ids and the pointers are live again."""
+        if not ptrs:
+            return
+        location = ptrs[0]._location
+        for ptr, value in zip(ptrs, values):
+            if isinstance(value, PointerTensor):  # the inner link of a chain goes back as such
+                value.garbage_collect_data = False
+                value = PointerDesc.of(value)
+            stored = self._request(location, "store", [value, ptr._id_at_location], quiet=True)
+            stored.garbage_collect_data = False  # ptr owns it again, not this temporary
+            ptr._id_at_location = stored._id_at_location
+            ptr._set_state("live")
+
     def send_pointer(self, ptr: PointerTensor, location: "BaseWorker") -> PointerTensor:
         """x_ptr.send(alice): alice keeps a pointer of her own to what x_ptr names."""
         new = self._request(location, "store", [PointerDesc.of(ptr), ptr._id])
         ptr.garbage_collect_data = False  # alice's pointer owns the remote tensor now
+        ptr._grad_known = ptr._grad_pointer = None
+        ptr._grad_cacheable = False  # alice may change the tensor's grad without us
         return new
 
     def move(self, location: "BaseWorker", obj_id: int, destination: "BaseWorker") -> int:
@@ -437,18 +476,16 @@ class BaseWorker:
         self._request(location, "remote_send", [obj_id, destination.id])
 
     def remote_get(self, ptr: PointerTensor) -> None:
-        # the reply describes ptr's own target: passing ptr makes the reply update it, not
-        # create a second pointer whose death would delete the tensor
-        self._request(ptr._location, "remote_get", [ptr._id_at_location], [ptr])
+        ptr._requires_grad = self._request(ptr._location, "remote_get", [ptr._id_at_location]) is True
 
     def attribute_pointer(self, ptr: PointerTensor, attr: str) -> Optional[PointerTensor]:
         """ptr.grad / ptr.data: a pointer naming that attribute of ptr's remote tensor, or None
         when the attribute is None there (a tensor with no grad yet)."""
         if ptr._point_to_attr:  # x.grad.data: the worker keeps it as a tensor of its own
             return self.run(ptr._location, f"Tensor.{attr}.__get__", [ptr], {}, [ptr])
-        if attr == "grad":
+        if attr == "grad" and ptr._grad_cacheable:
             known = ptr._grad_known
-            if known is not None and known[0] == self._requests.get(ptr._location, 0):
+            if known is not None and known[0] == self._grad_epoch(ptr._location):
                 if not known[1]:
                     return None
                 cached = ptr._grad_pointer  # attribute pointers hold nothing: reuse the last one
@@ -457,8 +494,8 @@ class BaseWorker:
                 ptr._grad_pointer = self._attribute_pointer(ptr, attr, ptr.shape, ptr.dtype)
                 return ptr._grad_pointer
         described = self._request(ptr._location, "attr", [ptr._id_at_location, attr])
-        if attr == "grad":
-            ptr._grad_known = (self._requests[ptr._location], described is not None)
+        if attr == "grad" and ptr._grad_cacheable:
+            ptr._grad_known = (self._grad_epoch(ptr._location), described is not None)
         if described is None:
             return None
         if (type(described) is not list or len(described) != 2
@@ -530,21 +567,15 @@ class _Resolver(codec.ExtDecoder):
         self.worker, self.objects, self.inputs, self.depth = worker, worker._store.objects, [], 0
 
     def attr_ref(self, obj_id: int, attr: str) -> Any:
-        value = self.ref(obj_id)
+        value = self.objects.get(obj_id)
+        if value is None:
+            raise self.worker._not_found(obj_id)
         for name in attr.split("."):
             value = getattr(value, name)
             if value is None:
                 raise ValueError(f"object {obj_id} on {self.worker.id} has no {attr}")
         self.inputs.append((value, obj_id))
         return value
-
-    def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
-        """A pointer sent to this worker becomes a pointer this worker owns."""
-        location = get_worker(desc.location_id)
-        if location is self.worker:
-            raise ValueError(f"{self.worker.id} does not keep pointers to its own objects")
-        return PointerTensor(location, desc.id_at_location, desc.shape, desc.dtype,
-                             desc.requires_grad, owner=self.worker, id=desc.id)
 
     def __call__(self, code: int, payload: bytes) -> Any:
         if code == codec.REF and len(payload) == 8:  # the common record, read without a detour
@@ -577,15 +608,20 @@ class _PointerMaker(codec.ExtDecoder):
         return self.pointer(meta.id, meta.shape, meta.dtype, meta.requires_grad)
 
     def pointer(self, obj_id: int, shape, dtype: torch.dtype, requires_grad: bool) -> PointerTensor:
-        for ptr in self.inputs or ():
-            if ptr._id_at_location == obj_id:  # an in-place op handed back its input
-                ptr._requires_grad = requires_grad
-                return ptr
+        if obj_id < 0:  # an in-place op handed back one of our inputs, named by its position
+            index = -obj_id - 1
+            if not self.inputs or index >= len(self.inputs):
+                raise MalformedMessageError(f"the reply names input {index}, which was not sent")
+            ptr = self.inputs[index]
+            ptr._requires_grad = requires_grad
+            return ptr
         return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner,
                              notify=self.notify)
 
     def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
         """A pointer that came home from a worker (the inner link of a chain), with its old id."""
+        if get_worker(desc.location_id) is self.owner:
+            raise MalformedMessageError(f"a pointer to {self.owner.id}'s own object came back")
         ptr = PointerTensor(get_worker(desc.location_id), desc.id_at_location, desc.shape,
                             desc.dtype, desc.requires_grad, owner=self.owner, id=desc.id)
         if desc.is_param:
