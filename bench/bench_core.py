@@ -215,6 +215,17 @@ def print_side_by_side(ours, peer):
     print("(the 'before hook' row compares torch versions, not the two libraries)")
 
 
+def finish(start, args, ours, peer, why):
+    """The closing line, and the results as JSON when asked (--json FILE)."""
+    elapsed = time.perf_counter() - start
+    print(f"\ntotal time: {elapsed:.0f} s; load average now {load()} (other processes add noise)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"ours": ours, "pysyft024": peer, "peer_note": why, "quick": args.quick,
+                       "python": platform.python_version(), "torch": torch.__version__,
+                       "cpus": os.cpu_count(), "seconds": elapsed}, f, indent=1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few, short rounds (smoke test)")
@@ -246,13 +257,7 @@ def main():
     else:
         print(f"PySyft 0.2.4 peer: not available ({why})")
 
-    elapsed = time.perf_counter() - start
-    print(f"\ntotal time: {elapsed:.0f} s; load average now {load()} (other processes add noise)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"ours": ours, "pysyft024": peer, "peer_note": why, "quick": args.quick,
-                       "python": platform.python_version(), "torch": torch.__version__,
-                       "cpus": os.cpu_count(), "seconds": elapsed}, f, indent=1)
+    finish(start, args, ours, peer, why)
 
     correct = (ours["leak"]["objects_at_end"] == 0 and ours["rebind_1000_objects"] == 1
                and ours["objects_before_leak_check"] == 0)

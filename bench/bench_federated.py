@@ -14,7 +14,6 @@ same seed and data (within 1e-6), and bob must hold only the data and target aft
 otherwise the exit status is 1.
 """
 import argparse
-import json
 import os
 import platform
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from bench_core import find_peer, load, run_peer  # noqa: E402  (also puts this checkout first)
+from bench_core import find_peer, finish, load, run_peer  # noqa: E402  (also puts this checkout first)
 from timing import Op, measure  # noqa: E402
 
 import torch  # noqa: E402
@@ -246,13 +245,7 @@ def main():
             peer, why = run_peer(python, args.quick, PEER_SCRIPT)
     print_table(ours, peer, why, rounds)
 
-    elapsed = time.perf_counter() - start
-    print(f"\ntotal time: {elapsed:.0f} s; load average now {load()} (other processes add noise)")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"ours": ours, "pysyft024": peer, "peer_note": why, "quick": args.quick,
-                       "python": platform.python_version(), "torch": torch.__version__,
-                       "cpus": os.cpu_count(), "seconds": elapsed}, f, indent=1)
+    finish(start, args, ours, peer, why)
     return 0
 
 

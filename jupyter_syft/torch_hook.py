@@ -11,7 +11,6 @@ from . import optim as _optim
 from .ids import new_id
 from .multi_pointer import MultiPointerTensor
 from .nn import MODULE_API, ParameterPointer
-from .pointers import PointerTensor
 from .workers import get_worker
 
 

@@ -419,7 +419,6 @@ class BaseWorker:
         without telling views: a model swaps them into its own Parameter objects first."""
         pointers = self._request(location, "store_all", [list(tensors), [t.id for t in tensors]],
                                  quiet=True)
-        now = self._requests[location]
         for t, ptr in zip(tensors, pointers):  # the grads went along: known until the next request
             ptr._grad_known = (self._grad_epoch(location),
                                t.requires_grad and t.is_leaf and t.grad is not None)
