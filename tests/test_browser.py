@@ -139,6 +139,7 @@ def run_notebook_and_check(page, url: str, open_panel_js: str, shot: str) -> Non
     for source in cells[1:5]:  # imports and hook, print(y), bob, x and y
         run(source)
     panel.locator('.jsyft-panel-worker[data-worker-id="bob"]').wait_for()
+    assert "left via .get(): nothing" in panel.locator('.jsyft-panel-worker[data-worker-id="bob"] .jsyft-panel-traffic').inner_text()
     run("x_ptr = x.send(bob)\ny_ptr = y.send(bob)")
     x_view = run("x_ptr")
     x_text = x_view.locator(".jsyft").inner_text()
@@ -154,8 +155,10 @@ def run_notebook_and_check(page, url: str, open_panel_js: str, shot: str) -> Non
         return rows.length === ids.length && ids.every((id, i) => rows[i].dataset.objectId === id);
     }""", arg=inline_ids)
     assert list(panel_objects().values()) == ["[1, 2, 3, 4, 5]", "[1, 1, 1, 1, 1]"]
-    pointer_names = panel.locator("li.jsyft-panel-pointer").evaluate_all("els => els.map(e => e.dataset.pointerName)")
-    assert {"x_ptr", "y_ptr"} <= set(pointer_names)
+    variable_names = panel.locator("li.jsyft-panel-variable").evaluate_all("els => els.map(e => e.dataset.variableName)")
+    assert {"x_ptr", "y_ptr"} <= set(variable_names)
+    x_hop = panel.locator('li.jsyft-panel-variable[data-variable-name="x_ptr"] .jsyft-panel-hop')
+    assert x_hop.get_attribute("data-object-id") == x_remote and "[1, 2, 3, 4, 5]" in x_hop.inner_text()
 
     run("z = x_ptr + x_ptr")
     page.wait_for_function("""() => document.querySelectorAll('#jupyter-syft-panel .jsyft-panel-worker[data-worker-id="bob"] tr.jsyft-panel-object').length === 3""")
@@ -174,9 +177,10 @@ def run_notebook_and_check(page, url: str, open_panel_js: str, shot: str) -> Non
         return w && w.querySelectorAll('tr.jsyft-panel-object').length === 0 && w.textContent.includes('(empty)');
     }""")
     assert panel_objects() == {}
-    fetched = panel.locator('li.jsyft-panel-pointer[data-pointer-name="x_ptr"]')
+    fetched = panel.locator('li.jsyft-panel-variable[data-variable-name="x_ptr"]')
     fetched.locator(".jsyft-state", has_text="fetched").wait_for()
-    assert "jsyft-panel-pointer-done" in fetched.get_attribute("class")  # drawn struck through
+    assert "jsyft-panel-variable-done" in fetched.get_attribute("class")
+    assert fetched.locator(".jsyft-panel-hop-done").count() == 1  # its target drawn struck through
     page.screenshot(path=str(ARTIFACTS / f"{shot}-after-gets.png"))
 
     for source in cells[cells.index("bob._objects", 20) + 1:]:  # the rest: pointers, autograd
@@ -271,3 +275,116 @@ def test_notebook7_inline_views_and_panel(browser_page, tmp_path):
                                "window.jupyterapp.shell.activateById('jupyter-syft-panel')", "notebook7")
     finally:
         server.stop()
+
+
+# Part 03's chain, then Part 04's training with a trusted aggregator, with `%syft` shown.
+DASHBOARD_CELLS = [
+    "%load_ext jupyter_syft",
+    "import torch\nimport syft as sy\nfrom torch import nn, optim\nhook = sy.TorchHook(torch)\n"
+    "torch.manual_seed(0)\nbob = sy.VirtualWorker(hook, id='bob')\nalice = sy.VirtualWorker(hook, id='alice')",
+    "x_ptr = torch.tensor([1, 2, 3, 4]).send(bob)\npointer_to_x_ptr = x_ptr.send(alice)",
+    "%syft",
+    "x_ptr = pointer_to_x_ptr.get()\nx = x_ptr.get()",
+    "secure_worker = sy.VirtualWorker(hook, id='secure_worker')\n"
+    "data = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1.]], requires_grad=True)\n"
+    "target = torch.tensor([[0], [0], [1], [1.]], requires_grad=True)\n"
+    "bobs_data = data[0:2].send(bob)\nbobs_target = target[0:2].send(bob)\n"
+    "alices_data = data[2:].send(alice)\nalices_target = target[2:].send(alice)\n"
+    "model = nn.Linear(2, 1)\nbobs_model = model.copy().send(bob)\nalices_model = model.copy().send(alice)\n"
+    "bobs_opt = optim.SGD(params=bobs_model.parameters(), lr=0.1)\n"
+    "alices_opt = optim.SGD(params=alices_model.parameters(), lr=0.1)",
+    "for i in range(10):\n"
+    "    bobs_opt.zero_grad()\n    bobs_loss = ((bobs_model(bobs_data) - bobs_target) ** 2).sum()\n"
+    "    bobs_loss.backward()\n    bobs_opt.step()\n    bobs_loss = bobs_loss.get().data\n"
+    "    alices_opt.zero_grad()\n    alices_loss = ((alices_model(alices_data) - alices_target) ** 2).sum()\n"
+    "    alices_loss.backward()\n    alices_opt.step()\n    alices_loss = alices_loss.get().data\n"
+    "print('Bob:' + str(bobs_loss) + ' Alice:' + str(alices_loss))",
+    "%syft dashboard",
+    "alices_model.move(secure_worker)\nbobs_model.move(secure_worker)\nwith torch.no_grad():\n"
+    "    model.weight.set_(((alices_model.weight.data + bobs_model.weight.data) / 2).get())\n"
+    "    model.bias.set_(((alices_model.bias.data + bobs_model.bias.data) / 2).get())",
+]
+
+BOARD_TEXTS = """(output) => Array.from(output.querySelectorAll('.jsyft-board svg text'), t => t.textContent)"""
+
+
+def test_jupyterlab_dashboard_draws_chains_and_models(browser_page, tmp_path):
+    server = Server("lab", tmp_path)
+    page = browser_page
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DASHBOARD_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "root" / "dashboard.ipynb")
+    try:
+        page.goto(f"{server.url}/lab/tree/dashboard.ipynb")
+        page.wait_for_function(KERNEL_IDLE)
+        page.evaluate("window.jupyterapp.shell.activateById('jupyter-syft-panel')")
+        panel = page.locator("#jupyter-syft-panel")
+
+        def run(source):
+            index = page.evaluate(RUN_CELL, source)
+            page.wait_for_function(KERNEL_IDLE)
+            return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+
+        for source in DASHBOARD_CELLS[:3]:
+            run(source)
+        board = run("%syft")
+        board.locator(".jsyft-board svg").wait_for()
+        texts = board.evaluate(BOARD_TEXTS)
+        for name in ("x_ptr", "pointer_to_x_ptr", "me", "alice", "bob", "[1, 2, 3, 4]"):
+            assert name in texts, (name, texts)
+        # three arrows: x_ptr -> bob, pointer_to_x_ptr -> alice, alice's pointer -> bob
+        assert board.locator("path.arrow").count() == 3
+        chain = board.locator("g", has_text="pointer_to_x_ptr").locator("title").first.text_content()
+        assert re.fullmatch(r"pointer_to_x_ptr: me:\d+ → alice:\d+ → bob:\d+", chain), chain
+        heads = board.evaluate("o => Array.from(o.querySelectorAll('svg text.h'), t => t.textContent)")
+        assert heads == ["me", "alice", "bob"]  # the chain reads left to right
+        assert_fits(board)
+        hops = panel.locator('li.jsyft-panel-variable[data-variable-name="pointer_to_x_ptr"] .jsyft-panel-hop')
+        hops.nth(1).wait_for()
+        assert hops.evaluate_all("els => els.map(e => e.dataset.workerId)") == ["alice", "bob"]
+        assert "[1, 2, 3, 4]" in hops.nth(1).inner_text()
+        board.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lab-dashboard-part03-chain.png"))
+        board.screenshot(path=str(ARTIFACTS / "lab-dashboard-part03-chain-diagram.png"))
+
+        for source in DASHBOARD_CELLS[4:7]:
+            run(source)
+        board = run("%syft dashboard")
+        board.locator(".jsyft-board .group").nth(1).wait_for()
+        texts = board.evaluate(BOARD_TEXTS)
+        for name in ("bobs_model", "alices_model", "bobs_data", "alices_target", "weight ∇", "bias ∇",
+                     "secure_worker", "left via .get(): nothing"):
+            assert name in texts, (name, texts)
+        groups = board.locator(".jsyft-board .group text").all_text_contents()
+        assert groups == ["bobs_model Linear", "alices_model Linear"] or groups == ["alices_model Linear", "bobs_model Linear"]
+        # the training data never left bob: only the ten losses came home through .get()
+        got = [t for t in texts if t.startswith("left via .get(): ") and t.endswith(" B")]
+        assert len(got) == 2 and all(int(t.split()[-2]) < 1000 for t in got), texts
+        assert_fits(board)
+        group = panel.locator('.jsyft-panel-worker[data-worker-id="bob"] .jsyft-panel-group[data-group-name="bobs_model"]')
+        group.wait_for()
+        assert group.locator("td.jsyft-param").all_inner_texts() == ["weight", "bias"]
+        board.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lab-dashboard-part04-trained.png"))
+        board.screenshot(path=str(ARTIFACTS / "lab-dashboard-part04-trained-diagram.png"))
+
+        run(DASHBOARD_CELLS[8])
+        # both models moved to the aggregator: their groups are in secure_worker's column now
+        page.wait_for_function("""() => document.querySelectorAll(
+            '.jsyft-board .group[data-worker="secure_worker"]').length === 4""")  # 2 outputs x 2 models
+        board.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lab-dashboard-part04-averaged.png"))
+        board.screenshot(path=str(ARTIFACTS / "lab-dashboard-part04-averaged-diagram.png"))
+    finally:
+        server.stop()
+
+
+def assert_fits(output):
+    """At 1366x768 with both sidebars open, the diagram fits its output area: it may shrink a
+    little (at most to MIN_SCALE), never overflow or need scrolling."""
+    svg, area, scroll, natural = output.evaluate("""o => { const svg = o.querySelector('.jsyft-board svg');
+        const board = o.querySelector('.jsyft-board');
+        return [svg.getBoundingClientRect().toJSON(), o.getBoundingClientRect().toJSON(),
+                [board.scrollWidth, board.clientWidth], svg.viewBox.baseVal.width]; }""")
+    assert svg["right"] <= area["right"] + 0.5 and scroll[0] <= scroll[1], (svg, area, scroll)
+    assert svg["width"] >= 0.8 * natural - 0.5, (svg["width"], natural)

@@ -209,11 +209,12 @@ def test_panel_channel_sends_snapshots_only_when_open(kernel):
     first = _open_panel_comm(kernel)
     assert first["msg_type"] == "comm_msg"
     data = first["content"]["data"]
-    assert data["type"] == "snapshot" and data["version"] == 1
+    assert data["type"] == "snapshot" and data["version"] == 2
     bob = next(w for w in data["workers"] if w["worker_id"] == "bob")
     assert bob["count"] == 2 and [r["preview"] for r in bob["rows"]] == ["[1, 2, 3]", "[2, 4, 6]"]
-    names = {p["name"]: p for p in data["pointers"]}
-    assert set(names) == {"x_ptr", "y_ptr"} and names["x_ptr"]["location"] == "bob"
+    assert set(bob["traffic"]) == {"messages", "bytes_in", "bytes_out", "bytes_got"}
+    names = {v["name"]: v for v in data["variables"]}
+    assert set(names) == {"x_ptr", "y_ptr"} and names["x_ptr"]["path"][1] == ["bob", bob["rows"][0]["id"]]
 
     _, _, messages = kernel.run("y_ptr.get()")  # a cell that changes bob: one new snapshot
     updates = [m["content"]["data"] for m in messages if m["msg_type"] == "comm_msg"]
@@ -229,9 +230,10 @@ def test_dashboard_and_show_magics_display_live_views(kernel):
         outputs = kernel.ok(line)
         assert [o["msg_type"] for o in outputs] == ["display_data"], (line, outputs)
         assert WIDGET_VIEW in outputs[0]["content"]["data"], line
-    board = kernel.value("from jupyter_syft.ipython.extension import loaded\nloaded().live.dashboard.pointers")
-    assert "'location': 'bob'" in board and "'location': 'alice'" in board
-    assert kernel.value("loaded().live.dashboard.value.count('<line')") == "2"
+    board = kernel.value("from jupyter_syft.ipython.extension import loaded\n"
+                         "[(v['name'], v['path'][-1][0]) for v in loaded().live.dashboard.snapshot['variables']]")
+    assert board == "[('x_ptr', 'bob'), ('y_ptr', 'alice')]"
+    assert kernel.value("loaded().live.dashboard.value.count('<path class=\"arrow\"')") == "2"
 
 
 def test_reset_and_delete_magics(kernel):
@@ -242,3 +244,55 @@ def test_reset_and_delete_magics(kernel):
     assert kernel.value("len(bob._objects), len(alice._objects)") == "(0, 1)"
     assert kernel.ok("%syft del a a") == []  # a name given twice is deleted once, silently
     assert kernel.value("len(alice._objects)") == "0"
+
+
+def _dashboard_states(nb):
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    return [m["state"]["snapshot"] for m in state.values()
+            if m["state"].get("snapshot", {}).get("version") == 2]
+
+
+def test_dashboard_widget_state_names_variables_chains_and_models(tmp_path):
+    """Part 03's chain and Part 04's remote models, then `%syft`: the saved widget state says
+    which variable points where, hop by hop, and which tensors make up which model."""
+    cells = [
+        SETUP + "\nalice = sy.VirtualWorker(hook, id='alice')\nfrom torch import nn, optim",
+        "x_ptr = torch.tensor([1, 2, 3, 4]).send(bob)\npointer_to_x_ptr = x_ptr.send(alice)",
+        "%syft",
+        "data = torch.tensor([[0, 0], [0, 1.]]).send(bob)\ntarget = torch.tensor([[0], [1.]]).send(bob)\n"
+        "bobs_model = nn.Linear(2, 1).send(bob)\nopt = optim.SGD(params=bobs_model.parameters(), lr=0.1)\n"
+        "for _ in range(3):\n    opt.zero_grad()\n    loss = ((bobs_model(data) - target) ** 2).sum()\n"
+        "    loss.backward()\n    opt.step()\n    last = loss.get()",
+        "import json\nprint(json.dumps({'x_ptr': [x_ptr.id, x_ptr.id_at_location], "
+        "'p2p': [pointer_to_x_ptr.id, pointer_to_x_ptr.id_at_location], "
+        "'params': [bobs_model.weight.id_at_location, bobs_model.bias.id_at_location], "
+        "'data': data.id_at_location, 'traffic': bob.traffic}))",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    facts = json.loads(nb.cells[-1].outputs[0]["text"])
+    assert [o["output_type"] for o in nb.cells[2].outputs] == ["display_data"]
+    assert nb.cells[2].outputs[0]["data"]["text/plain"] == "Dashboard()"
+    [board] = _dashboard_states(nb)  # one live dashboard, saved as it was at the end
+
+    variables = {v["name"]: v for v in board["variables"]}
+    assert list(variables) == ["x_ptr", "pointer_to_x_ptr", "data", "target", "bobs_model", "loss"]
+    x_id, remote = facts["x_ptr"]
+    p_id, kept = facts["p2p"]
+    assert variables["x_ptr"]["path"] == [["me", x_id], ["bob", remote]]
+    assert variables["pointer_to_x_ptr"]["path"] == [["me", p_id], ["alice", kept], ["bob", remote]]
+    assert variables["loss"]["state"] == "fetched"
+    model = variables["bobs_model"]
+    assert model["kind"] == "model" and model["type"] == "Linear"
+    assert [(p["name"], p["path"][1]) for p in model["params"]] == [
+        ("weight", ["bob", facts["params"][0]]), ("bias", ["bob", facts["params"][1]])]
+    assert board["groups"] == [{"worker_id": "bob", "name": "bobs_model", "type": "Linear",
+                                "params": [{"name": "weight", "id": facts["params"][0]},
+                                           {"name": "bias", "id": facts["params"][1]}]}]
+    workers = {w["worker_id"]: w for w in board["workers"]}
+    [alice_row] = workers["alice"]["rows"]
+    assert alice_row["id"] == kept and alice_row["pointer"] == ["bob", remote]
+    assert workers["bob"]["traffic"] == facts["traffic"]  # refreshed after the last cell
+    assert 0 < workers["bob"]["traffic"]["bytes_got"] < 100  # three losses came home, no data

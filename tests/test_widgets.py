@@ -1,5 +1,6 @@
 """Views without a kernel: what they show, how they follow the stores, and what they hold."""
 import gc
+import json
 
 import pytest
 import torch
@@ -87,29 +88,188 @@ def test_gone_worker(live, hook):
     assert view.snapshot["gone"] and "worker is gone" in view.value
 
 
-def test_dashboard_draws_every_live_pointer(live, bob, alice):
-    x = torch.tensor([1]).send(bob)
-    y = torch.tensor([2]).send(alice)
+def board_of(live, **variables):
+    live.variables = lambda: list(variables.items())
+    return live.dashboard_view()
+
+
+def worker_of(board, worker_id):
+    return next(w for w in board.snapshot["workers"] if w["worker_id"] == worker_id)
+
+
+def test_dashboard_draws_a_chain_me_alice_bob(live, bob, alice):
+    x_ptr = torch.tensor([1, 2, 3, 4]).send(bob)
+    pointer_to_x_ptr = x_ptr.send(alice)  # alice keeps a pointer to bob's tensor
+    remote = x_ptr.id_at_location
+    kept = pointer_to_x_ptr.id_at_location  # alice's pointer, under its id in alice's store
+    names = {"x_ptr": x_ptr, "pointer_to_x_ptr": pointer_to_x_ptr}
+    live.variables = lambda: list(names.items())
     board = live.dashboard_view()
-    assert {w["worker_id"] for w in board.workers} >= {"bob", "alice"}
-    assert {(p["location"], p["id_at_location"]) for p in board.pointers} == {
-        ("bob", x.id_at_location), ("alice", y.id_at_location)}
-    assert board.value.count("<line") == 2 and f"bob:{x.id_at_location}" in board.value
-    del x
+    snap = board.snapshot
+    assert snap["version"] == 2 and repr(board) == "Dashboard()"
+    by_name = {v["name"]: v for v in snap["variables"]}
+    assert by_name["pointer_to_x_ptr"]["path"] == [["me", pointer_to_x_ptr.id], ["alice", kept], ["bob", remote]]
+    assert by_name["x_ptr"]["path"] == [["me", x_ptr.id], ["bob", remote]]
+    assert {v["end"] for v in by_name.values()} == {"tensor"}
+    [alice_row] = worker_of(board, "alice")["rows"]
+    assert alice_row["id"] == kept and alice_row["pointer"] == ["bob", remote]
+    assert alice_row["preview"] == f"→ bob:{remote}"
+
+    columns = render.board_columns(snap)
+    assert [c["key"] for c in columns[:3]] == ["me", "alice", "bob"]  # the chain reads left to right
+    html = board.value
+    assert "pointer_to_x_ptr" in html and "x_ptr" in html and "[1, 2, 3, 4]" in html
+    assert html.count('<path class="arrow"') == 3  # x_ptr -> bob, pointer_to_x_ptr -> alice -> bob
+    assert f"pointer_to_x_ptr: me:{pointer_to_x_ptr.id} → alice:{kept} → bob:{remote}" in html  # its tooltip
+
+    # Part 03: .get() brings alice's pointer home, then the tensor
+    x_ptr = names["x_ptr"] = pointer_to_x_ptr.get()
     live.after_cell()
-    assert [p["location"] for p in board.pointers] == ["alice"]
+    by_name = {v["name"]: v for v in board.snapshot["variables"]}
+    assert by_name["x_ptr"]["path"] == [["me", kept], ["bob", remote]] and by_name["x_ptr"]["end"] == "tensor"
+    assert by_name["pointer_to_x_ptr"]["state"] == "fetched"
+    assert worker_of(board, "alice")["rows"] == [] and board.value.count('<path class="arrow"') == 1
+    x = x_ptr.get()
+    live.after_cell()
+    assert torch.equal(x, torch.tensor([1, 2, 3, 4]))
+    assert {v["state"] for v in board.snapshot["variables"]} == {"fetched"}
+    assert board.value.count('<path class="arrow"') == 0 and "fetched" in board.value
 
 
-def test_views_hold_no_tensors_or_pointers(live, bob):
+def test_dashboard_follows_the_namespace(live, bob):
+    x = torch.tensor([1]).send(bob)
+    names = {"x": x}
+    live.variables = lambda: list(names.items())
+    board = live.dashboard_view()
+    assert [v["name"] for v in board.snapshot["variables"]] == ["x"]
+    names["y"] = x  # a new name for the same pointer: no store event, still drawn after the cell
+    live.after_cell()
+    assert [v["name"] for v in board.snapshot["variables"]] == ["x", "y"]
+    assert board.value.count('<path class="arrow"') == 2
+    del names["x"], names["y"], x
+    live.after_cell()
+    assert board.snapshot["variables"] == [] and "(no pointers yet)" in board.value
+
+
+def test_a_remote_model_is_one_group(live, bob):
+    model = torch.nn.Linear(2, 1).send(bob)
+    data = torch.ones(4, 2).send(bob)
+    board = board_of(live, data=data, model=model, local_model=torch.nn.Linear(1, 1))
+    snap = board.snapshot
+    weight, bias = model.weight.id_at_location, model.bias.id_at_location
+    assert snap["groups"] == [{"worker_id": "bob", "name": "model", "type": "Linear",
+                               "params": [{"name": "weight", "id": weight}, {"name": "bias", "id": bias}]}]
+    entry = next(v for v in snap["variables"] if v["name"] == "model")
+    assert entry["kind"] == "model" and entry["type"] == "Linear"
+    assert [(p["name"], p["path"][1]) for p in entry["params"]] == [("weight", ["bob", weight]), ("bias", ["bob", bias])]
+    assert [v["name"] for v in snap["variables"]] == ["data", "model"]  # a local model is not drawn
+
+    [_, bob_column] = render.board_columns(snap)
+    [group] = [item["group"] for item in bob_column["items"] if "group" in item]
+    assert [n["line1"][0] for n in group["nodes"]] == ["weight ∇", "bias ∇"]
+    loose = [item["node"]["key"][1] for item in bob_column["items"] if "node" in item]
+    assert loose == [data.id_at_location]  # the parameters are not drawn again as loose tensors
+    html = board.value
+    assert 'class="grp"' in html and ">model</tspan>" in html and ">Linear</tspan>" in html
+    assert html.count('<path class="arrow"') == 2  # data -> its tensor, model -> its group
+
+    layer = model  # a second name for the model: one group, two arrows to it
+    board = board_of(live, model=model, layer=layer)
+    assert len(board.snapshot["groups"]) == 1 and board.value.count('<path class="arrow"') == 2
+
+
+def test_a_moved_model_and_a_multi_pointer(live, bob, alice):
+    model = torch.nn.Linear(2, 1).send(bob)
+    model.move(alice)
+    both = torch.tensor([1.0, 2.0]).send(bob, alice)
+    board = board_of(live, model=model, both=both)
+    assert [(g["worker_id"], g["name"]) for g in board.snapshot["groups"]] == [("alice", "model")]
+    multi = next(v for v in board.snapshot["variables"] if v["name"] == "both")
+    assert multi["kind"] == "multi" and [p["path"][1][0] for p in multi["pointers"]] == ["bob", "alice"]
+    assert board.value.count('<path class="arrow"') == 3
+
+
+def test_traffic_line(live, bob):
+    assert render.traffic_lines({"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}) == [
+        ("0 msgs · in 0 B · out 0 B", ""), ("left via .get(): nothing", "ok")]
+    x = torch.arange(1000.0).send(bob)
+    y = (x * 2).sum()
+    board = board_of(live, x=x, y=y)
+    traffic = worker_of(board, "bob")["traffic"]
+    assert traffic == bob.traffic and traffic["bytes_got"] == 0 and traffic["messages"] == 3
+    assert "left via .get(): nothing" in board.value
+    y.get()
+    live.after_cell()
+    traffic = worker_of(board, "bob")["traffic"]
+    assert 0 < traffic["bytes_got"] < 100  # one float came home; x's 4 kB never left bob
+    assert traffic["bytes_in"] > 4000  # x went there
+    assert f"left via .get(): {traffic['bytes_got']} B" in board.value
+    assert render.human_bytes(4160) == "4.2 kB" and render.human_bytes(12_500_000) == "12.5 MB"
+    count = traffic["messages"]
+    x.add_(1)  # in place (an optimizer step): a message but no store event; redrawn after the cell
+    live.after_cell()
+    bob_board = worker_of(board, "bob")
+    assert bob_board["traffic"]["messages"] == count + 1
+    assert bob_board["rows"][0]["preview"].startswith("[1, 2, 3")
+
+
+def test_a_worker_view_of_a_chain_sends_nothing(live, bob, alice):
+    ptr = torch.tensor([1.0, 2.0], requires_grad=True).send(bob).send(alice)
+    inner = alice._objects[ptr.id_at_location]  # alice's pointer to bob's tensor
+    before = dict(bob.traffic), len(bob._objects)
+    view = live.worker_view(alice)
+    row = view.snapshot["rows"][0]
+    assert row["pointer"] == ["bob", inner.id_at_location] and row["id"] == ptr.id_at_location
+    assert row["shape"] == [2] and row["dtype"] == "float32" and row["requires_grad"]
+    assert (dict(bob.traffic), len(bob._objects)) == before  # drawn from metadata: no message to bob
+
+
+def test_a_recreated_worker_gets_a_fresh_view(live, hook):
+    carol = sy.VirtualWorker(hook, id="carol_again")
+    torch.tensor([1]).send(carol, garbage_collect_data=False)
+    old = live.worker_view(carol)
+    assert old.snapshot["count"] == 1
+    sy.remove_worker(carol)
+    carol = sy.VirtualWorker(hook, id="carol_again")
+    torch.tensor([2, 3]).send(carol, garbage_collect_data=False)
+    new = live.worker_view(carol)
+    live.after_cell()
+    try:
+        assert new is not old
+        assert old.snapshot["gone"] and "worker is gone" in old.value  # the old output stays true
+        assert not new.snapshot["gone"] and [r["preview"] for r in new.snapshot["rows"]] == ["[2, 3]"]
+        board = live.dashboard_view()
+        assert [w["count"] for w in board.snapshot["workers"] if w["worker_id"] == "carol_again"] == [1]
+    finally:
+        sy.remove_worker(carol)
+
+
+def test_a_chain_through_a_removed_worker(live, hook, bob):
+    dave = sy.VirtualWorker(hook, id="dave_gone")
+    ptr = torch.tensor([1]).send(dave)
+    board = board_of(live, ptr=ptr)
+    sy.remove_worker(dave)
+    live.after_cell()
+    [entry] = board.snapshot["variables"]
+    assert entry["end"] == "gone" and "dave_gone: worker gone" in board.value
+    assert [w["worker_id"] for w in board.snapshot["workers"]].count("dave_gone") == 0
+
+
+def test_views_hold_no_tensors_or_pointers(live, bob, alice):
     x = torch.tensor([1.0]).send(bob)
+    chained = torch.tensor([2.0]).send(bob).send(alice)
+    model = torch.nn.Linear(1, 1).send(bob)
+    live.variables = lambda: [("x", x), ("chained", chained), ("model", model)]
     live.worker_view(bob)
     live.pointer_view(x)
-    live.dashboard_view()
+    board = live.dashboard_view()
+    json.dumps(board.snapshot)  # plain data only
     for view in [*live.worker_views.values(), *live.pointer_views.values(), live.dashboard]:
         for referent in gc.get_referents(view.__dict__):
             assert not isinstance(referent, torch.Tensor)
-    del x
-    assert bob._objects == {}  # the views did not keep the pointer alive
+    live.variables = lambda: ()
+    del x, chained, model
+    assert bob._objects == {} and alice._objects == {}  # the views kept nothing alive
 
 
 def test_a_big_worker_renders_only_its_first_page(bob):

@@ -19,6 +19,7 @@ class _Loaded:
         from ..widgets import LiveViews
         from .display import Formatters
         from .magics import SyftMagics
+        from .namespace import user_variables
         from .output_cache import OutputCacheGuard
         from .panel import PanelChannel
 
@@ -27,6 +28,7 @@ class _Loaded:
             jupyter_syft.TorchHook(torch)
         compat.install_syft_alias()
         self.live = LiveViews()
+        self.live.variables = lambda: user_variables(shell)
         self.live.attach()
         self.formatters = Formatters(shell, self.live)
         self.cache_guard = OutputCacheGuard(shell)

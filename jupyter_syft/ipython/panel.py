@@ -1,26 +1,27 @@
 """The kernel end of the JupyterLab "Syft" side panel: a comm target, ``jupyter_syft.panel``.
 
-The panel opens a comm; we answer with a snapshot (every worker's first page of objects, and the
-pointers the notebook's variables hold) and send a new one after each cell, and at most every
-``throttle`` seconds during a long cell, whenever it changed. With no panel open nothing is
-computed. Messages (comm data):
+The panel opens a comm; we answer with a snapshot (every worker's first page of objects and its
+traffic, the notebook's variables with the chain each pointer leads along, remote models as
+groups) and send a new one after each cell, and at most every ``throttle`` seconds during a long
+cell, whenever it changed. With no panel open nothing is computed. Messages (comm data):
 
-    kernel -> panel  {"type": "snapshot", "version": 1, "workers": [...], "pointers": [...]}
+    kernel -> panel  {"type": "snapshot", "version": 2, "workers": [...], "variables": [...],
+                      "groups": [...], "more_variables": 0}
     panel -> kernel  {"type": "refresh"}   (asks for a snapshot now)
 
-A worker is a snapshot dict (worker_id, count, rows, gone); a pointer is a pointer snapshot
-plus "name", the variable that holds it.
+The fields after "type" are the dashboard's board (widgets/snapshot.py, ``board_snapshot``), with
+each worker's first ``PAGE_SIZE`` objects. Version 1 had "pointers" (named pointer snapshots)
+instead of "variables" and "groups".
 """
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict
 
-from ..pointers import PointerTensor
 from ..workers.base import all_workers
 from ..widgets import snapshot
-from .output_cache import CachedPointer
+from .namespace import user_variables
 
 TARGET = "jupyter_syft.panel"
-VERSION = 1
+VERSION = snapshot.BOARD_VERSION
 
 
 class PanelChannel:
@@ -51,21 +52,9 @@ class PanelChannel:
         self._last_sent.pop(comm_id, None)
 
     def snapshot(self) -> Dict[str, Any]:
-        workers = [snapshot.worker_snapshot(w.id, w._store.objects)
-                   for w in all_workers() if not w.is_client_worker]
-        return {"type": "snapshot", "version": VERSION, "workers": workers, "pointers": self._named_pointers()}
-
-    def _named_pointers(self) -> List[Dict[str, Any]]:
-        hidden = getattr(self.shell, "user_ns_hidden", {})
-        found = []
-        for name, value in list(self.shell.user_ns.items()):
-            if name.startswith("_") or name in hidden:
-                continue
-            if isinstance(value, CachedPointer):
-                value = value._ref()
-            if type(value) is PointerTensor:
-                found.append({"name": name, **snapshot.pointer_snapshot(value)})
-        return found
+        workers = [w for w in all_workers() if not w.is_client_worker]
+        board = snapshot.board_snapshot(workers, user_variables(self.shell), limit=snapshot.PAGE_SIZE)
+        return {"type": "snapshot", **board}
 
     def send(self, force: bool = False) -> None:
         """Send a snapshot to every open panel, if it changed (or if forced)."""

@@ -2,12 +2,14 @@
 
 Stores and pointers only mark views dirty (cheap, on every operation); ``refresh()`` re-renders
 what is dirty, after each cell and, at most every ``throttle`` seconds, during a long cell.
-Views get snapshots (ids and metadata); LiveViews itself keeps pointers only by weak reference.
+Views get snapshots (ids and metadata); LiveViews itself keeps no pointers.
+The dashboard also shows the notebook's variables: ``variables`` is a function returning
+(name, value) pairs (the IPython user namespace, set by the extension), called only when the
+dashboard is on screen.
 """
 import functools
 import time
-import weakref
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..pointers import DELETED, LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
@@ -21,7 +23,6 @@ class LiveViews:
         self.worker_views: Dict[Any, WorkerView] = {}
         self.pointer_views: Dict[int, PointerView] = {}
         self.dashboard: Optional[Dashboard] = None
-        self._live_pointers: "weakref.WeakValueDictionary[int, PointerTensor]" = weakref.WeakValueDictionary()
         self._watched: Dict[Any, tuple] = {}  # worker id -> (worker, store listener)
         self._dirty_workers: set = set()
         self._pointer_snaps: Dict[int, dict] = {}  # pointer id -> newest snapshot to show
@@ -29,6 +30,9 @@ class LiveViews:
         self._last_refresh = 0.0
         self._refreshing = False
         self.on_store_change: Optional[Callable[[], None]] = None  # e.g. the side panel's channel
+        self.variables: Callable[[], Iterable[Tuple[str, Any]]] = lambda: ()
+        self._retired: List[tuple] = []  # (worker id, view) of removed workers: shown as gone once
+        self._board_key: Any = None  # what the dashboard last drew: variables and traffic
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
@@ -68,7 +72,10 @@ class LiveViews:
             self._watch(worker)
         elif event == "removed" and self._watched.get(worker.id, (None,))[0] is worker:
             self._unwatch(worker.id)
-            self._mark_worker(worker.id)
+            self._dashboard_dirty = True
+            view = self.worker_views.pop(worker.id, None)
+            if view is not None:  # it says "gone"; a worker made later under this id gets a new view
+                self._retired.append((worker.id, view))
 
     def _mark_worker(self, worker_id: Any) -> None:
         self._dirty_workers.add(worker_id)
@@ -84,10 +91,7 @@ class LiveViews:
 
     def _on_pointer_event(self, event: str, ptr: PointerTensor) -> None:
         pid = ptr._id
-        if event == "created":
-            self._live_pointers[pid] = ptr
-        else:
-            self._live_pointers.pop(pid, None)
+        if event != "created":
             if pid in self.pointer_views:
                 snap = snapshot.pointer_snapshot(ptr)
                 if event == "dropped" and snap["state"] == LIVE:
@@ -102,10 +106,18 @@ class LiveViews:
             return snapshot.gone_worker_snapshot(worker_id)
         return snapshot.worker_snapshot(worker_id, entry[0]._store.objects)
 
-    def _dashboard_data(self):
-        workers = [self._worker_snapshot(wid) for wid, (w, _) in self._watched.items() if not w.is_client_worker]
-        pointers = [snapshot.pointer_snapshot(p) for p in list(self._live_pointers.values()) if p._state == LIVE]
-        return workers, sorted(pointers, key=lambda p: (p["location"], p["id"]))
+    def _board_workers(self) -> List[BaseWorker]:
+        return [w for w, _ in self._watched.values() if not w.is_client_worker]
+
+    def _board_state(self) -> Any:
+        """A cheap key of what the board shows besides the stores: which names hold which
+        values, and how many messages each worker has served (in-place updates, .grad reads)."""
+        names = tuple((name, id(value)) for name, value in self.variables())
+        return names, tuple(w.traffic["messages"] for w in self._board_workers())
+
+    def _dashboard_data(self) -> Dict[str, Any]:
+        self._board_key = self._board_state()
+        return snapshot.board_snapshot(self._board_workers(), self.variables())
 
     def worker_view(self, worker: BaseWorker) -> WorkerView:
         view = self.worker_views.get(worker.id)
@@ -136,7 +148,7 @@ class LiveViews:
     def dashboard_view(self) -> Dashboard:
         if self.dashboard is None:
             self.dashboard = Dashboard()
-        self.dashboard.show(*self._dashboard_data())
+        self.dashboard.show(self._dashboard_data())
         self._dashboard_dirty = False
         return self.dashboard
 
@@ -147,6 +159,9 @@ class LiveViews:
         self._refreshing = True
         try:
             self._last_refresh = self._clock()
+            retired, self._retired = self._retired, []
+            for worker_id, view in retired:
+                view.show(snapshot.gone_worker_snapshot(worker_id))
             dirty, self._dirty_workers = self._dirty_workers, set()
             for worker_id in dirty:
                 view = self.worker_views.get(worker_id)
@@ -159,7 +174,7 @@ class LiveViews:
                     view.show(snap)
             if self.dashboard is not None and self._dashboard_dirty:
                 self._dashboard_dirty = False
-                self.dashboard.show(*self._dashboard_data())
+                self.dashboard.show(self._dashboard_data())
         finally:
             self._refreshing = False
 
@@ -172,6 +187,8 @@ class LiveViews:
             entry = self._watched.get(worker_id)
             if entry is not None and len(entry[0]._store.objects) != view.snapshot.get("count"):
                 self._dirty_workers.add(worker_id)
+        if self.dashboard is not None and not self._dashboard_dirty and self._board_state() != self._board_key:
+            self._dashboard_dirty = True
         self.refresh()
 
 

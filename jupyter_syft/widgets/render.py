@@ -1,6 +1,6 @@
 """HTML for the views, from snapshots only. Pure functions: easy to test without a kernel."""
 import html
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 _STYLE = (
     "<style>"
@@ -10,6 +10,29 @@ _STYLE = (
     ".jsyft th{background:var(--jp-layout-color2,#f3f3f3)}"
     ".jsyft .muted{color:var(--jp-ui-font-color2,#777)}"
     ".jsyft .live{color:#1a7f37}.jsyft .fetched{color:#9a6700}.jsyft .deleted{color:#cf222e}"
+    # the dashboard's diagram (SVG): theme colours, with fallbacks for pages without JupyterLab
+    # width:0 + min-width:100%: as wide as the output area, however wide the diagram (a flex
+    # parent would otherwise grow to the diagram and clip it); it shrinks to fit, then scrolls
+    ".jsyft-dash{width:0;min-width:100%}"
+    ".jsyft-board{overflow-x:auto;padding:2px 0}"
+    ".jsyft-board svg{display:block;max-width:100%;height:auto;"
+    "font-family:var(--jp-code-font-family,monospace);font-size:11px}"
+    ".jsyft-board text{fill:var(--jp-content-font-color1,#212121)}"
+    ".jsyft-board .m{fill:var(--jp-content-font-color2,#616161);font-size:10px}"
+    ".jsyft-board .b{font-weight:bold}.jsyft-board .h{font-size:12px;font-weight:bold}"
+    ".jsyft-board .ok{fill:var(--jp-success-color1,#388e3c)}"
+    ".jsyft-board .warn{fill:var(--jp-warn-color1,#f57c00)}"
+    ".jsyft-board .err{fill:var(--jp-error-color1,#d32f2f)}"
+    ".jsyft-board .box{fill:var(--jp-layout-color1,#fff);stroke:var(--jp-border-color1,#bdbdbd)}"
+    ".jsyft-board .var .box{stroke:var(--jp-brand-color1,#1976d2)}"
+    ".jsyft-board .done .box{stroke-dasharray:3 2}"
+    ".jsyft-board .grp{fill:var(--jp-layout-color2,#eee);stroke:var(--jp-border-color1,#bdbdbd)}"
+    ".jsyft-board .lane{fill:var(--jp-layout-color2,#f5f5f5);opacity:.5}"
+    ".jsyft-board .arrow{fill:none;stroke:var(--jp-brand-color1,#1976d2);stroke-width:1.5}"
+    ".jsyft-board .arrow.attr{stroke-dasharray:4 3}"
+    ".jsyft-board .halo{fill:none;stroke:var(--jp-layout-color0,#fff);stroke-width:5}"
+    ".jsyft-board .tip{fill:var(--jp-brand-color1,#1976d2)}"
+    ".jsyft-caption{color:var(--jp-ui-font-color2,#777);font-size:11px;margin-top:2px}"
     "</style>"
 )
 _COLUMNS = ("id", "dtype", "shape", "requires_grad", "grad", "value", "tags")
@@ -54,31 +77,376 @@ def pointer_html(p: Dict[str, Any]) -> str:
             f'<span class="{_e(state)}">{_e(state)}</span></div>')
 
 
-def dashboard_html(workers: List[Dict[str, Any]], pointers: List[Dict[str, Any]]) -> str:
-    """Workers side by side; below, an SVG with each local pointer's arrow to its object."""
-    cells = "".join(f'<td style="vertical-align:top;border:none">{worker_html(w)}</td>' for w in workers)
-    grid = f'<table style="border:none"><tr>{cells}</tr></table>' if workers else '<span class="muted">no workers yet</span>'
-    return f'{_STYLE}<div class="jsyft">{grid}{arrows_svg(pointers)}</div>'
+def human_bytes(n: int) -> str:
+    if n < 1000:
+        return f"{n} B"
+    for unit, size in (("kB", 1e3), ("MB", 1e6)):
+        if n < size * 1000:
+            return f"{n / size:.1f} {unit}"
+    return f"{n / 1e9:.1f} GB"
 
 
-def arrows_svg(pointers: List[Dict[str, Any]], row: int = 20, width: int = 560) -> str:
-    if not pointers:
-        return '<div class="muted">no live pointers</div>'
-    targets: Dict[str, int] = {}
-    for p in pointers:
-        targets.setdefault(f'{p["location"]}:{p["id_at_location"]}', len(targets))
-    height = row * max(len(pointers), len(targets)) + 8
-    parts = [f'<svg width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg" '
-             'font-family="monospace" font-size="11">'
-             '<defs><marker id="jsyft-arrow" markerWidth="8" markerHeight="8" refX="8" refY="4" '
-             'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="currentColor"/></marker></defs>']
-    for i, p in enumerate(pointers):
-        y1 = row * i + 14
-        y2 = row * targets[f'{p["location"]}:{p["id_at_location"]}'] + 14
-        parts.append(f'<text x="0" y="{y1}" fill="currentColor">{_e(p["owner"])}:{_e(p["id"])}</text>')
-        parts.append(f'<line x1="190" y1="{y1 - 4}" x2="338" y2="{y2 - 4}" stroke="currentColor" '
-                     'marker-end="url(#jsyft-arrow)"/>')
-    for target, j in targets.items():
-        parts.append(f'<text x="345" y="{row * j + 14}" fill="currentColor">{_e(target)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+def traffic_lines(t: Dict[str, int]) -> List[Tuple[str, str]]:
+    """The per-worker traffic line(s): (text, class) with class "", "ok" or "warn"."""
+    if not t:
+        return []
+    got = t.get("bytes_got", 0)
+    messages = t.get("messages", 0)
+    return [(f'{messages} msg{"" if messages == 1 else "s"} · in {human_bytes(t.get("bytes_in", 0))}'
+             f' · out {human_bytes(t.get("bytes_out", 0))}', ""),
+            (f"left via .get(): {human_bytes(got)}" if got else "left via .get(): nothing", "warn" if got else "ok")]
+
+
+# --- the dashboard: a diagram ---------------------------------------------------------------
+# Columns: the notebook's variables, then one per worker (a worker that keeps pointers to another
+# comes before it, so that chains read left to right). Each object is a box; each pointer an
+# arrow from its box to the box of the object it names. Sizes are in px for an 11px monospace font.
+CH, CH_SMALL = 6.7, 6.1  # width of a character at 11px and at 10px
+MARGIN, COL_GAP = 6, 44
+NODE_H, NODE_GAP, GROUP_HEAD, GROUP_PAD = 30, 10, 19, 5
+MIN_COL, MAX_COL = 100, 180
+MIN_SCALE = 0.8  # a wide diagram shrinks to fit its output area down to this, then scrolls
+
+
+def _fit(text: str, width: float, ch: float = CH) -> str:
+    chars = max(3, int((width - 12) // ch))
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
+def _order_workers(workers: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Creation order, except that a worker keeping pointers to another comes before it."""
+    ids = [w["worker_id"] for w in workers]
+    after = {wid: set() for wid in ids}  # wid -> workers it points to
+    for w in workers:
+        for r in w["rows"]:
+            target = r.get("pointer")
+            if target and target[0] in after and target[0] != w["worker_id"]:
+                after[w["worker_id"]].add(target[0])
+    incoming = {wid: 0 for wid in ids}
+    for wid in ids:
+        for t in after[wid]:
+            incoming[t] += 1
+    order: List[str] = []
+    ready = [wid for wid in ids if incoming[wid] == 0]
+    while ready:
+        wid = ready.pop(0)
+        order.append(wid)
+        for t in sorted(after[wid], key=ids.index):
+            incoming[t] -= 1
+            if incoming[t] == 0:
+                ready.append(t)
+        ready.sort(key=ids.index)
+    order += [wid for wid in ids if wid not in order]  # a cycle: creation order
+    by_id = {w["worker_id"]: w for w in workers}
+    return [by_id[wid] for wid in order]
+
+
+def _tensor_tip(worker_id: str, r: Dict[str, Any]) -> str:
+    grad = " · requires_grad" if r["requires_grad"] else ""
+    grad += " · has .grad" if r["grad"] else ""
+    return f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]}{grad}\n{r["preview"]}'
+
+
+def _object_node(worker_id: str, r: Dict[str, Any], label: str = "") -> Dict[str, Any]:
+    pointer = r.get("pointer")
+    if pointer:
+        line2 = (f'pointer {_shape(r["shape"])} {r["dtype"]}', "")
+        tip = f'{worker_id}:{r["id"]}, a pointer kept by {worker_id} → {pointer[0]}:{pointer[1]}'
+    else:
+        line2 = (r["preview"], "")
+        tip = _tensor_tip(worker_id, r)
+    first = label or str(r["id"])
+    if r["requires_grad"] and not pointer:
+        first += " ∇"
+    return {"key": (worker_id, r["id"]), "line1": (first, "b" if label else "m"), "line2": line2,
+            "tip": tip, "cls": "", "links": [(pointer[0], pointer[1])] if pointer else [], "attr": False}
+
+
+def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
+    kind = v["kind"]
+    links: List[Any] = []
+    cls = "var"
+    if kind == "pointer":
+        chain_text = " → ".join(f"{w}:{i}" for w, i in v["path"])
+        tip = f'{v["name"]}: {chain_text}' + (f' (.{v["attr"]})' if v["attr"] else "")
+        if v["state"] != "live":
+            line2, cls = (v["state"], "warn" if v["state"] == "fetched" else "err"), "var done"
+        elif v["end"] in ("missing", "gone", "too long"):
+            last = v["path"][-1]
+            line2 = (f'→ {last[0]}: {"worker gone" if v["end"] == "gone" else v["end"]}', "err")
+            links = [tuple(v["path"][1])] if len(v["path"]) > 2 else []
+        else:
+            attr = f'.{v["attr"]} of ' if v["attr"] else ""
+            line2 = (f'{attr}{_shape(v["shape"])} {v["dtype"]}', "m")
+            links = [tuple(v["path"][1])]
+    elif kind == "multi":
+        live = [p for p in v["pointers"] if p["state"] == "live"]
+        n = len(v["pointers"])
+        line2 = (f'multi-pointer · {n} worker{"" if n == 1 else "s"}', "m")
+        links = [tuple(p["path"][1]) for p in live]
+        tip = f'{v["name"]}: ' + ", ".join(" → ".join(f"{w}:{i}" for w, i in p["path"]) for p in v["pointers"])
+    else:
+        line2 = (v["type"], "m")
+        links = [("param", tuple(p["path"][1])) for p in v["params"] if p["state"] == "live"]
+        tip = f'{v["name"]} = {v["type"]}: ' + ", ".join(
+            f'{p["name"]} → {p["path"][1][0]}:{p["path"][1][1]}' for p in v["params"])
+    return {"key": ("var", v["name"]), "line1": (v["name"], "b"), "line2": line2, "tip": tip,
+            "cls": cls, "links": links, "attr": bool(kind == "pointer" and v.get("attr"))}
+
+
+def _node_chars(node: Dict[str, Any]) -> float:
+    return max(len(node["line1"][0]) * (CH if node["line1"][1] == "b" else CH_SMALL),
+               len(node["line2"][0]) * (CH_SMALL if node["line2"][1] == "m" else CH))
+
+
+def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The diagram's columns with their items, before geometry (pure data; tested directly)."""
+    groups_by_worker: Dict[str, List[Dict[str, Any]]] = {}
+    for g in board.get("groups", []):
+        groups_by_worker.setdefault(g["worker_id"], []).append(g)
+    variables = board.get("variables", [])
+    more_vars = board.get("more_variables", 0)
+    var_items: List[Dict[str, Any]] = [{"node": _variable_node(v)} for v in variables]
+    if more_vars:
+        var_items.append({"note": f"… and {more_vars} more"})
+    if not variables:
+        var_items.append({"note": "(no pointers yet)"})
+    columns = [{"key": "me", "title": "me", "sub": [("notebook variables", "m")], "items": var_items}]
+    for w in _order_workers(board.get("workers", [])):
+        wid = w["worker_id"]
+        rows = {r["id"]: r for r in w["rows"]}
+        items: List[Dict[str, Any]] = []
+        grouped = set()
+        for g in groups_by_worker.get(wid, []):
+            nodes = []
+            for p in g["params"]:
+                r = rows.get(p["id"])
+                if r is not None:
+                    grouped.add(p["id"])
+                    nodes.append(_object_node(wid, r, p["name"]))
+            items.append({"group": {"key": ("group", wid, g["name"]), "name": g["name"], "type": g["type"],
+                                    "nodes": nodes, "ids": [(wid, p["id"]) for p in g["params"]]}})
+        for r in w["rows"]:
+            if r["id"] not in grouped:
+                items.append({"node": _object_node(wid, r)})
+        if w.get("more", 0) > 0:
+            items.append({"note": f'… and {w["more"]} more'})
+        if not w["count"]:
+            items.append({"note": "(empty)"})
+        columns.append({"key": wid, "title": wid, "sub": worker_lines(w), "items": items})
+    return columns
+
+
+def worker_lines(w: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """A worker column's head: how many objects, then its traffic (short lines: columns are narrow)."""
+    count = w["count"]
+    t = w.get("traffic") or {}
+    objects = f'{count} object{"" if count == 1 else "s"}'
+    if not t:
+        return [(objects, "m")]
+    (_, _), (got, cls) = traffic_lines(t)
+    messages = t.get("messages", 0)
+    return [(f'{objects} · {messages} msg{"" if messages == 1 else "s"}', "m"),
+            (f'in {human_bytes(t.get("bytes_in", 0))} · out {human_bytes(t.get("bytes_out", 0))}', "m"),
+            (got, cls)]
+
+
+def _arrow(points: List[Tuple[float, float]], attr: bool) -> str:
+    """A smooth line through points, leaving and arriving horizontally; straight runs between
+    each pair after the first (the lanes through the columns it crosses); an arrowhead at the end."""
+    (x1, y1), (x2, y2) = points[0], points[-1]
+    sign = 1 if x2 >= points[-2][0] else -1
+    tip = x2 - 7 * sign  # the line stops where the head begins
+    pts = points[:-1] + [(tip, y2)]
+    d = [f"M{x1:.1f},{y1:.1f}"]
+    for i in range(1, len(pts)):
+        (ax, ay), (bx, by) = pts[i - 1], pts[i]
+        if i % 2 == 0 and i < len(pts) - 1:  # across a column, in its lane
+            d.append(f"L{bx:.1f},{by:.1f}")
+            continue
+        dx = max(12.0, abs(bx - ax) * 0.5) * (1 if bx >= ax else -1)
+        d.append(f"C{ax + dx:.1f},{ay:.1f} {bx - dx:.1f},{by:.1f} {bx:.1f},{by:.1f}")
+    path = " ".join(d)
+    head = f"{x2:.1f},{y2:.1f} {tip:.1f},{y2 - 4:.1f} {tip:.1f},{y2 + 4:.1f}"
+    cls = "arrow attr" if attr else "arrow"
+    return (f'<path class="halo" d="{path}"/><path class="{cls}" d="{path}"/>'
+            f'<polygon class="tip" points="{head}"/>')
+
+
+def _lanes(spans: List[Tuple[float, float]], bottom: float) -> List[float]:
+    """Where a line can cross a column without touching its boxes: just above the first one,
+    the gaps between them, and below the last one."""
+    lanes = [(a[1] + b[0]) / 2 for a, b in zip(spans, spans[1:]) if b[0] - a[1] >= 6]
+    above = [spans[0][0] - 6] if spans else []
+    return above + lanes + [bottom + 4]
+
+
+def _route(columns: List[Dict[str, Any]], sc: int, tc: int, y2: float,
+           used: Dict[Tuple[int, float], int]) -> List[Tuple[float, float]]:
+    """The waypoints of an arrow from column sc to column tc through the columns between: in
+    each, the lane nearest the target's height (arrows sharing a lane are set a little apart)."""
+    step = 1 if tc > sc else -1
+    points: List[Tuple[float, float]] = []
+    for c in range(sc + step, tc, step):
+        col = columns[c]
+        lane = min(_lanes(col["spans"], col["bottom"]), key=lambda y: abs(y - y2))
+        n = used.get((c, lane), 0)
+        used[(c, lane)] = n + 1
+        y = lane + (0, 3, -3, 6, -6)[n % 5]
+        left, right = col["x"] - 8, col["x"] + col["width"] + 8
+        points += [(left, y), (right, y)] if step > 0 else [(right, y), (left, y)]
+    return points
+
+
+def board_svg(board: Dict[str, Any]) -> str:
+    columns = board_columns(board)
+    # widths
+    for col in columns:
+        chars = [len(col["title"]) * CH + 4] + [len(t) * CH_SMALL for t, _ in col["sub"]]
+        for item in col["items"]:
+            if "node" in item:
+                chars.append(_node_chars(item["node"]) + 12)
+            elif "group" in item:
+                g = item["group"]
+                chars.append(len(g["name"] + " " + g["type"]) * CH + 12)
+                chars += [_node_chars(n) + 24 for n in g["nodes"]]
+        col["width"] = max(MIN_COL, min(MAX_COL, int(max(chars) + 16)))
+    x = MARGIN
+    for col in columns:
+        col["x"] = x
+        x += col["width"] + COL_GAP
+    width = x - COL_GAP + MARGIN
+    head = max(18 + 13 * len(col["sub"]) for col in columns) + 14
+    # vertical positions
+    boxes: Dict[Any, Tuple[float, float, float, float, int]] = {}  # key -> x, y, w, h, column
+    owner: Dict[Any, Any] = {}  # object key -> its group's key
+    for ci, col in enumerate(columns):
+        y = MARGIN + head
+        col["spans"] = spans = []
+        for item in col["items"]:
+            top = y
+            if "node" in item:
+                node = item["node"]
+                node["box"] = (col["x"], y, col["width"], NODE_H)
+                boxes[node["key"]] = (*node["box"], ci)
+                y += NODE_H + NODE_GAP
+            elif "group" in item:
+                g = item["group"]
+                top = y
+                y += GROUP_HEAD
+                for node in g["nodes"]:
+                    node["box"] = (col["x"] + 6, y, col["width"] - 12, NODE_H)
+                    boxes[node["key"]] = (*node["box"], ci)
+                    y += NODE_H + 4
+                y += GROUP_PAD - 4
+                g["box"] = (col["x"], top, col["width"], y - top)
+                boxes[g["key"]] = (*g["box"], ci)
+                for k in g["ids"]:
+                    owner[k] = g["key"]
+                y += NODE_GAP
+            else:
+                item["y"] = y
+                y += 18
+            spans.append((top, y - (NODE_GAP if "note" not in item else 4)))
+        col["bottom"] = y
+    # the notebook's variables in the order of where their arrows head first: fewer crossings
+    var_col = columns[0]
+
+    def first_hop(item):
+        for link in item.get("node", {}).get("links", []):
+            key = owner.get(link[1]) if link[0] == "param" else link
+            if key in boxes:
+                _, ty, _, _, tc = boxes[key]
+                if tc > 1:  # it crosses column 1 first, in the lane nearest the target's height
+                    ty = min(_lanes(columns[1]["spans"], columns[1]["bottom"]), key=lambda y: abs(y - ty))
+                return (ty, tc)
+        return (float("inf"), 0)
+    var_col["items"].sort(key=lambda item: ("node" not in item, first_hop(item)))
+    y = MARGIN + head
+    for item in var_col["items"]:
+        if "node" in item:
+            item["node"]["box"] = (var_col["x"], y, var_col["width"], NODE_H)
+            boxes[item["node"]["key"]] = (*item["node"]["box"], 0)
+            y += NODE_H + NODE_GAP
+        else:
+            item["y"] = y
+            y += 18
+    var_col["bottom"] = y
+    height = max(col["bottom"] for col in columns) + MARGIN + 4
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
+           f'viewBox="0 0 {width} {height:.0f}" style="min-width:{width * MIN_SCALE:.0f}px" role="img">']
+    for col in columns:
+        out.append(f'<rect class="lane" x="{col["x"] - 4}" y="{MARGIN - 2}" width="{col["width"] + 8}" '
+                   f'height="{height - 2 * MARGIN + 4:.0f}" rx="4"/>')
+        out.append(f'<text class="h" x="{col["x"] + 2}" y="{MARGIN + 13}">{_e(_fit(col["title"], col["width"]))}</text>')
+        for i, (text, cls) in enumerate(col["sub"]):
+            out.append(f'<text class="m{" " + cls if cls != "m" else ""}" x="{col["x"] + 2}" '
+                       f'y="{MARGIN + 27 + 13 * i}">{_e(_fit(text, col["width"] + 8, CH_SMALL))}</text>')
+    nodes: List[Dict[str, Any]] = []
+    for col in columns:
+        for item in col["items"]:
+            if "note" in item:
+                out.append(f'<text class="m" x="{col["x"] + 4}" y="{item["y"] + 12}">{_e(item["note"])}</text>')
+            elif "node" in item:
+                nodes.append(item["node"])
+                out.append(_node_svg(item["node"]))
+            else:
+                g = item["group"]
+                gx, gy, gw, gh = g["box"]
+                tip = f'{g["name"]} = {g["type"]}, its tensors on {col["key"]}'
+                out.append(f'<g class="group" data-worker="{_e(col["key"])}" data-name="{_e(g["name"])}">'
+                           f'<title>{_e(tip)}</title>'
+                           f'<rect class="grp" x="{gx}" y="{gy}" width="{gw}" height="{gh}" rx="4"/>'
+                           f'<text x="{gx + 6}" y="{gy + 13}"><tspan class="b">{_e(_fit(g["name"], gw * 0.6))}</tspan>'
+                           f' <tspan class="m">{_e(_fit(g["type"], gw * 0.4, CH_SMALL))}</tspan></text></g>')
+                for node in g["nodes"]:
+                    nodes.append(node)
+                    out.append(_node_svg(node))
+    used: Dict[Tuple[int, float], int] = {}
+    for node in nodes:  # arrows last, over the lanes
+        sx, sy, sw, sh, sc = boxes[node["key"]]
+        seen = set()
+        for link in node["links"]:
+            key = owner.get(link[1]) if link[0] == "param" else link
+            if key is None or key not in boxes or key in seen:
+                continue
+            seen.add(key)
+            tx, ty, tw, th, tc = boxes[key]
+            y1, y2 = sy + sh / 2, ty + (GROUP_HEAD / 2 + 1 if key[0] == "group" else th / 2)
+            if tc > sc:
+                start, end = (sx + sw, y1), (tx, y2)
+            elif tc < sc:
+                start, end = (sx, y1), (tx + tw, y2)
+            else:  # same column: around its right side
+                start, end = (sx + sw, y1), (tx + tw, y2)
+                out.append(_arrow([start, (sx + sw + 20, (y1 + y2) / 2), (sx + sw + 20, (y1 + y2) / 2), end],
+                                  node["attr"]))
+                continue
+            out.append(_arrow([start, *_route(columns, sc, tc, y2, used), end], node["attr"]))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _node_svg(node: Dict[str, Any]) -> str:
+    x, y, w, h = node["box"]
+    (t1, c1), (t2, c2) = node["line1"], node["line2"]
+    ch1 = CH if c1 == "b" else CH_SMALL
+    ch2 = CH_SMALL if c2 == "m" else CH
+    return (f'<g class="{node["cls"]}"><title>{_e(node["tip"])}</title>'
+            f'<rect class="box" x="{x}" y="{y}" width="{w}" height="{h}" rx="3"/>'
+            f'<text class="{c1}" x="{x + 6}" y="{y + 12}">{_e(_fit(t1, w, ch1))}</text>'
+            f'<text class="{c2}" x="{x + 6}" y="{y + 25}">{_e(_fit(t2, w, ch2))}</text></g>')
+
+
+CAPTION = ("Each arrow is a pointer, drawn to the object it names; a pointer kept by a worker "
+           "continues the chain from that worker's column. Grey boxes: a remote model's tensors. "
+           "∇: requires_grad.")
+
+
+def dashboard_html(board: Dict[str, Any]) -> str:
+    """The notebook's variables, each worker's objects and traffic, and every pointer an arrow."""
+    if not board.get("workers") and not board.get("variables"):
+        return f'{_STYLE}<div class="jsyft"><span class="muted">no workers yet</span></div>'
+    return (f'{_STYLE}<div class="jsyft jsyft-dash"><div class="jsyft-board">{board_svg(board)}</div>'
+            f'<div class="jsyft-caption">{_e(CAPTION)}</div></div>')

@@ -1,8 +1,36 @@
-"""Metadata of workers and pointers, as plain dicts: all a view ever holds (no tensors, no pointers)."""
+"""Metadata of workers and pointers, as plain dicts: all a view ever holds (no tensors, no pointers).
+
+The dashboard and the side panel share one shape, the *board* (``board_snapshot``)::
+
+    {"version": 2,
+     "workers": [{"worker_id": "bob", "count": 3, "gone": False, "more": 0,
+                  "traffic": {"messages": 12, "bytes_in": 900, "bytes_out": 400, "bytes_got": 0},
+                  "rows": [object rows; a pointer a worker keeps has "pointer": ["bob", id]]}],
+     "variables": [
+        {"name": "x", "kind": "pointer", "type": "PointerTensor", "state": "live", "attr": None,
+         "shape": [4], "dtype": "int64", "path": [["me", 1], ["alice", 2], ["bob", 3]], "end": "tensor"},
+        {"name": "mp", "kind": "multi", "type": "MultiPointerTensor", "shape": [2], "dtype": "int64",
+         "pointers": [{"state": "live", "path": [...], "end": "tensor"}, ...]},
+        {"name": "model", "kind": "model", "type": "Linear",
+         "params": [{"name": "weight", "state": "live", "shape": [1, 2], "dtype": "float32",
+                     "path": [["me", 4], ["bob", 5]], "end": "tensor"}, ...]}],
+     "groups": [{"worker_id": "bob", "name": "model", "type": "Linear",
+                 "params": [{"name": "weight", "id": 5}, {"name": "bias", "id": 6}]}],
+     "more_variables": 0}
+
+A path is where a pointer leads, hop by hop: ``[owner, pointer id]``, then ``[worker, id]`` for
+each object it names, following pointers that workers keep (``me -> alice -> bob``). ``end`` says
+what the last hop found: "tensor", "missing" (not on that worker), "gone" (the worker was removed),
+"fetched"/"deleted" (a pointer on the way was used up) or "too long".
+"""
 import itertools
-from typing import Any, Dict
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 import torch
+from torch import nn
+
+from ..multi_pointer import MultiPointerTensor
+from ..pointers import LIVE, PointerTensor
 
 PAGE_SIZE = 50  # rows a worker view shows; a worker with 100,000 objects renders its first page
 PREVIEW_CHARS = 48
@@ -30,7 +58,29 @@ def _preview(t: Any) -> str:
     return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
 
 
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def pointer_row(obj_id: int, ptr: PointerTensor) -> Dict[str, Any]:
+    """A pointer a worker keeps (a link of a chain): from its cached metadata only. Reading its
+    values or .grad would send commands to the worker it names."""
+    location = str(ptr._location.id)
+    return {
+        "id": obj_id,
+        "dtype": _dtype(ptr),
+        "shape": list(ptr.shape),
+        "requires_grad": bool(ptr._requires_grad),
+        "grad": False,
+        "preview": f"→ {location}:{ptr._id_at_location}",
+        "tags": [],
+        "pointer": [location, ptr._id_at_location],
+    }
+
+
 def object_row(obj_id: int, t: Any) -> Dict[str, Any]:
+    if isinstance(t, PointerTensor):
+        return pointer_row(obj_id, t)
     is_tensor = isinstance(t, torch.Tensor)
     return {
         "id": obj_id,
@@ -60,6 +110,151 @@ def pointer_snapshot(ptr) -> Dict[str, Any]:
         "location": str(ptr._location.id),
         "id_at_location": ptr._id_at_location,
         "shape": list(ptr.shape),
-        "dtype": str(ptr.dtype).replace("torch.", ""),
+        "dtype": _dtype(ptr),
         "state": ptr._state,
     }
+
+
+# --- the board: workers, the notebook's variables, the chains between them ------------------
+BOARD_VERSION = 2
+BOARD_ROWS = 20  # objects per worker on the dashboard, besides those a variable or pointer names
+MAX_HOPS = 16  # a chain longer than this ends in "too long"
+MAX_VARIABLES = 100
+
+Hop = List[Any]  # [worker id as str, object id]
+
+
+def chain(ptr: PointerTensor) -> Tuple[List[Hop], str]:
+    """(path, end): where ptr leads, through the pointers that workers keep. Reads the stores
+    directly: no message is sent and no pending delete is delivered."""
+    owner = ptr._owner
+    path: List[Hop] = [[str(owner.id) if owner is not None else "me", ptr._id]]
+    hop = ptr
+    for _ in range(MAX_HOPS):
+        location = hop._location
+        path.append([str(location.id), hop._id_at_location])
+        if hop._state != LIVE:
+            return path, hop._state
+        if location._removed:
+            return path, "gone"
+        obj = location._store.objects.get(hop._id_at_location)
+        if obj is None:
+            return path, "missing"
+        if not isinstance(obj, PointerTensor):
+            return path, "tensor"
+        hop = obj
+    return path, "too long"
+
+
+def _pointer_entry(ptr: PointerTensor) -> Dict[str, Any]:
+    path, end = chain(ptr)
+    return {"state": ptr._state, "shape": list(ptr.shape), "dtype": _dtype(ptr), "path": path, "end": end}
+
+
+def _module_tensors(module: nn.Module) -> List[Tuple[str, Any]]:
+    return [*module.named_parameters(), *module.named_buffers()]
+
+
+def variable_entry(name: str, value: Any) -> Optional[Dict[str, Any]]:
+    """What a notebook variable shows on the board, or None if it holds nothing remote."""
+    if isinstance(value, PointerTensor):
+        return {"name": name, "kind": "pointer", "type": type(value).__name__,
+                "attr": value._point_to_attr, **_pointer_entry(value)}
+    if isinstance(value, MultiPointerTensor):
+        pointers = [_pointer_entry(p) for p in value.child.values() if isinstance(p, PointerTensor)]
+        if not pointers:
+            return None
+        return {"name": name, "kind": "multi", "type": type(value).__name__,
+                "shape": pointers[0]["shape"], "dtype": pointers[0]["dtype"], "pointers": pointers}
+    if isinstance(value, nn.Module):
+        params = [{"name": pname, **_pointer_entry(t)}
+                  for pname, t in _module_tensors(value) if isinstance(t, PointerTensor)]
+        if not params:
+            return None  # a local model: nothing to draw
+        return {"name": name, "kind": "model", "type": type(value).__name__, "params": params}
+    return None
+
+
+def _groups(models: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One group per model and worker: the parameters it keeps there. A module that is part of
+    a bigger one (``layer = model[0]``) is drawn inside the bigger one's group."""
+    claimed: set = set()
+    groups: List[Dict[str, Any]] = []
+    for entry in sorted(models, key=lambda e: -len(e["params"])):  # stable: namespace order
+        by_worker: Dict[str, Dict[str, Any]] = {}
+        for p in entry["params"]:
+            if p["state"] != LIVE or len(p["path"]) < 2:
+                continue
+            worker_id, obj_id = p["path"][1]
+            if (worker_id, obj_id) in claimed:
+                continue
+            claimed.add((worker_id, obj_id))
+            group = by_worker.get(worker_id)
+            if group is None:
+                group = by_worker[worker_id] = {"worker_id": worker_id, "name": entry["name"],
+                                                "type": entry["type"], "params": []}
+                groups.append(group)
+            group["params"].append({"name": p["name"], "id": obj_id})
+    return groups
+
+
+def _named_objects(variables: List[Dict[str, Any]]) -> Iterable[Hop]:
+    for v in variables:
+        entries = v.get("pointers") or v.get("params") or [v]
+        for e in entries:
+            yield from e["path"][1:]
+
+
+def board_worker(worker: Any, wanted: Iterable[int], limit: int = BOARD_ROWS) -> Dict[str, Any]:
+    """A worker's first `limit` objects in insertion order, then any of `wanted` not among them."""
+    objects = worker._store.objects
+    rows = [object_row(i, t) for i, t in itertools.islice(objects.items(), limit)]
+    shown = {r["id"] for r in rows}
+    for obj_id in wanted:
+        if obj_id not in shown and obj_id in objects:
+            shown.add(obj_id)
+            rows.append(object_row(obj_id, objects[obj_id]))
+    return {"worker_id": str(worker.id), "count": len(objects), "gone": False,
+            "more": len(objects) - len(rows),
+            "traffic": dict(getattr(worker, "traffic", None) or {}), "rows": rows}
+
+
+def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
+                   limit: int = BOARD_ROWS) -> Dict[str, Any]:
+    """The board (see the module docstring) for these workers and (name, value) variables."""
+    entries: List[Dict[str, Any]] = []
+    more = 0
+    for name, value in variables:
+        entry = variable_entry(name, value)
+        if entry is None:
+            continue
+        if len(entries) < MAX_VARIABLES:
+            entries.append(entry)
+        else:
+            more += 1
+    groups = _groups([e for e in entries if e["kind"] == "model"])
+    wanted: Dict[str, List[int]] = {}
+    for worker_id, obj_id in _named_objects(entries):
+        wanted.setdefault(worker_id, []).append(obj_id)
+    for g in groups:
+        wanted.setdefault(g["worker_id"], []).extend(p["id"] for p in g["params"])
+    by_id = {str(w.id): w for w in workers}
+    boards = {wid: board_worker(w, wanted.get(wid, ()), limit) for wid, w in by_id.items()}
+    # The objects that shown pointers on workers name are shown too, down each chain.
+    shown = {wid: {r["id"] for r in b["rows"]} for wid, b in boards.items()}
+    todo = [r for b in boards.values() for r in b["rows"]]
+    while todo:
+        row = todo.pop()
+        target = row.get("pointer")
+        if not target or target[0] not in boards or target[1] in shown[target[0]]:
+            continue
+        wid, obj_id = target
+        shown[wid].add(obj_id)
+        obj = by_id[wid]._store.objects.get(obj_id)
+        if obj is not None:
+            new_row = object_row(obj_id, obj)
+            boards[wid]["rows"].append(new_row)
+            boards[wid]["more"] -= 1
+            todo.append(new_row)
+    return {"version": BOARD_VERSION, "workers": list(boards.values()), "variables": entries,
+            "groups": groups, "more_variables": more}

@@ -3,11 +3,10 @@
 The extra traits (`snapshot`, ...) travel with the widget state, so a saved notebook (and the
 side panel) can read exactly what each view showed. Views hold ids and metadata only.
 """
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import ipywidgets as widgets
 from traitlets import Dict as DictTrait
-from traitlets import List as ListTrait
 from traitlets import Unicode
 
 from . import render
@@ -45,16 +44,17 @@ class PointerView(widgets.HTML):
 
 
 class Dashboard(widgets.HTML):
-    """All workers side by side, and every live local pointer with an arrow to its object."""
+    """A diagram: the notebook's variables, every worker's objects and traffic, and an arrow
+    for each pointer (``me -> alice -> bob`` chains, remote models as groups). Its `snapshot`
+    is the board (see snapshot.board_snapshot): names, paths and metadata only."""
 
-    workers = ListTrait().tag(sync=True)
-    pointers = ListTrait().tag(sync=True)
+    snapshot = DictTrait().tag(sync=True)
 
-    def show(self, workers: List[Dict[str, Any]], pointers: List[Dict[str, Any]]) -> None:
-        if workers != self.workers or pointers != self.pointers:
+    def show(self, board: Dict[str, Any]) -> None:
+        if board != self.snapshot:
             with self.hold_sync():
-                self.workers, self.pointers = workers, pointers
-                self.value = render.dashboard_html(workers, pointers)
+                self.snapshot = board
+                self.value = render.dashboard_html(board)
 
     def __repr__(self) -> str:
         return "Dashboard()"

@@ -5,10 +5,15 @@
 // `%load_ext jupyter_syft` closes the comm at once; the panel then says so and tries again each
 // time a cell has run (at most once a second), so it fills in by itself after `%load_ext`.
 //
+// A snapshot (protocol version 2) is the dashboard's board: workers (objects, traffic), the
+// notebook's variables with the path each pointer leads along (me -> alice -> bob), and remote
+// models as groups; see jupyter_syft/widgets/snapshot.py.
+//
 // Everything is drawn with DOM calls and textContent: snapshot data never reaches innerHTML.
 import { Widget } from '@lumino/widgets';
 
 export const COMM_TARGET = 'jupyter_syft.panel';
+export const PROTOCOL_VERSION = 2;
 const LOAD_EXT = '%load_ext jupyter_syft';
 export const LOAD_HINT = `Run ${LOAD_EXT} in this notebook to see its workers here.`;
 export const NO_NOTEBOOK = 'Open a notebook to see its workers here.';
@@ -224,6 +229,15 @@ export class SyftPanel extends Widget {
     if (comm !== this._comm || !data || data.type !== 'snapshot') {
       return;
     }
+    if (data.version !== PROTOCOL_VERSION) {
+      this._state = 'connected';
+      this._clear();
+      this._setStatus(
+        `This kernel's jupyter_syft speaks panel protocol ${data.version}, this panel ${PROTOCOL_VERSION}: ` +
+          'install the same version in both.'
+      );
+      return;
+    }
     if (this._state !== 'connected') {
       this._state = 'connected';
       this._setStatus(`Kernel: ${this._context.kernelDisplayName}`);
@@ -297,9 +311,12 @@ export class SyftPanel extends Widget {
       return;
     }
     this._lastJSON = json;
+    const objects = indexObjects(snapshot.workers || []);
     this._body.replaceChildren(
-      section('Workers', snapshot.workers || [], renderWorker),
-      section('Pointers', snapshot.pointers || [], renderPointers)
+      section('Variables', snapshot.variables || [], vars =>
+        renderVariables(vars, objects, snapshot.more_variables || 0)
+      ),
+      section('Workers', snapshot.workers || [], workers => renderWorkers(workers, snapshot.groups || []))
     );
   }
 }
@@ -330,7 +347,42 @@ export function formatShape(shape) {
   return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 
-function renderWorker(workers) {
+// "bob:12" -> the object row, for the previews at the end of a chain.
+function indexObjects(workers) {
+  const index = new Map();
+  for (const w of workers) {
+    for (const r of w.rows) {
+      index.set(`${w.worker_id}:${r.id}`, r);
+    }
+  }
+  return index;
+}
+
+export function formatBytes(n) {
+  if (n < 1000) {
+    return `${n} B`;
+  }
+  for (const [unit, size] of [['kB', 1e3], ['MB', 1e6]]) {
+    if (n < size * 1000) {
+      return `${(n / size).toFixed(1)} ${unit}`;
+    }
+  }
+  return `${(n / 1e9).toFixed(1)} GB`;
+}
+
+// The traffic line: the same words as the dashboard's (render.traffic_lines).
+export function trafficLines(t) {
+  if (!t || t.messages === undefined) {
+    return [];
+  }
+  const got = t.bytes_got || 0;
+  return [
+    [`${t.messages} msg${t.messages === 1 ? '' : 's'} · in ${formatBytes(t.bytes_in)} · out ${formatBytes(t.bytes_out)}`, ''],
+    [got ? `left via .get(): ${formatBytes(got)}` : 'left via .get(): nothing', got ? 'warn' : 'ok']
+  ];
+}
+
+function renderWorkers(workers, groups) {
   const list = el('div', 'jsyft-panel-workers');
   for (const w of workers) {
     const node = el('div', 'jsyft-panel-worker');
@@ -340,18 +392,45 @@ function renderWorker(workers) {
     node.appendChild(title);
     if (w.gone) {
       title.appendChild(el('span', 'jsyft-panel-gone', ' · worker is gone'));
-    } else {
-      const plural = w.count === 1 ? '' : 's';
-      title.appendChild(el('span', 'jsyft-panel-muted', ` · ${w.count} object${plural}`));
-      if (w.count === 0) {
-        node.appendChild(el('div', 'jsyft-panel-muted', '(empty)'));
-      } else {
-        node.appendChild(renderObjects(w.rows));
-        const more = w.count - w.rows.length;
-        if (more > 0) {
-          node.appendChild(el('div', 'jsyft-panel-muted jsyft-panel-more', `… and ${more} more`));
-        }
+      list.appendChild(node);
+      continue;
+    }
+    const plural = w.count === 1 ? '' : 's';
+    title.appendChild(el('span', 'jsyft-panel-muted', ` · ${w.count} object${plural}`));
+    const traffic = el('div', 'jsyft-panel-traffic');
+    traffic.title = 'messages this worker served, bytes in and out, and bytes of tensors that left it through .get()';
+    for (const [text, cls] of trafficLines(w.traffic)) {
+      traffic.appendChild(el('div', cls ? `jsyft-panel-traffic-${cls}` : '', text));
+    }
+    node.appendChild(traffic);
+    if (w.count === 0) {
+      node.appendChild(el('div', 'jsyft-panel-muted', '(empty)'));
+      list.appendChild(node);
+      continue;
+    }
+    const rows = new Map(w.rows.map(r => [r.id, r]));
+    const grouped = new Set();
+    for (const g of groups) {
+      if (g.worker_id !== w.worker_id) {
+        continue;
       }
+      const members = g.params.filter(p => rows.has(p.id));
+      members.forEach(p => grouped.add(p.id));
+      const box = el('div', 'jsyft-panel-group');
+      box.dataset.groupName = g.name;
+      const head = el('div', 'jsyft-panel-group-title');
+      head.append(el('span', 'jsyft-panel-group-name', g.name), el('span', 'jsyft-panel-muted', ` ${g.type}`));
+      box.appendChild(head);
+      box.appendChild(renderObjects(members.map(p => ({ ...rows.get(p.id), label: p.name }))));
+      node.appendChild(box);
+    }
+    const loose = w.rows.filter(r => !grouped.has(r.id));
+    if (loose.length) {
+      node.appendChild(renderObjects(loose));
+    }
+    const more = w.more !== undefined ? w.more : w.count - w.rows.length;
+    if (more > 0) {
+      node.appendChild(el('div', 'jsyft-panel-muted jsyft-panel-more', `… and ${more} more`));
     }
     list.appendChild(node);
   }
@@ -375,7 +454,14 @@ function renderObjects(rows) {
     if (r.tags && r.tags.length) {
       tr.title = `tags: ${r.tags.join(', ')}`;
     }
-    tr.appendChild(el('td', 'jsyft-id', String(r.id)));
+    const id = tr.appendChild(el('td', 'jsyft-id', r.label || String(r.id)));
+    if (r.label) {
+      id.classList.add('jsyft-param');
+      id.title = String(r.id);
+    }
+    if (r.pointer) {
+      tr.classList.add('jsyft-panel-object-pointer'); // a link of a chain
+    }
     tr.appendChild(el('td', 'jsyft-dtype', r.dtype));
     tr.appendChild(el('td', 'jsyft-shape', formatShape(r.shape)));
     const grad = tr.appendChild(el('td', 'jsyft-grad', r.grad ? '∇g' : r.requires_grad ? '∇' : ''));
@@ -387,27 +473,99 @@ function renderObjects(rows) {
   return table;
 }
 
-function renderPointers(pointers) {
-  const list = el('ul', 'jsyft-panel-pointers');
-  for (const p of pointers) {
-    const li = el('li', 'jsyft-panel-pointer');
-    if (p.state !== 'live') {
-      li.classList.add('jsyft-panel-pointer-done'); // its object is no longer on the worker
+// Each variable, and where it leads: one line per hop, as on the dashboard's arrows.
+//   pointer_to_x_ptr  (4,) int64
+//     → alice:1234  pointer
+//     → bob:5678    [1, 2, 3, 4]
+function renderVariables(variables, objects, more) {
+  const list = el('ul', 'jsyft-panel-variables');
+  for (const v of variables) {
+    const li = el('li', 'jsyft-panel-variable');
+    li.dataset.variableName = v.name;
+    li.dataset.kind = v.kind;
+    const head = el('div', 'jsyft-panel-variable-head');
+    head.appendChild(el('span', 'jsyft-panel-variable-name', v.name));
+    li.appendChild(head);
+    if (v.kind === 'model') {
+      head.appendChild(el('span', 'jsyft-panel-muted', ` ${v.type}`));
+      const byWorker = new Map();
+      for (const p of v.params) {
+        if (p.state === 'live') {
+          const wid = p.path[1][0];
+          byWorker.set(wid, [...(byWorker.get(wid) || []), p.name]);
+        }
+      }
+      for (const [wid, names] of byWorker) {
+        li.appendChild(hopLine(wid, null, names.join(', '), 'jsyft-panel-hop-group'));
+      }
+    } else if (v.kind === 'multi') {
+      head.appendChild(el('span', 'jsyft-panel-muted', ` multi-pointer ${formatShape(v.shape)} ${v.dtype}`));
+      for (const p of v.pointers) {
+        renderPath(li, p, objects);
+      }
+    } else {
+      const attr = v.attr ? `.${v.attr} of ` : '';
+      head.appendChild(el('span', 'jsyft-panel-muted', ` ${attr}${formatShape(v.shape)} ${v.dtype}`));
+      if (v.state !== 'live') {
+        li.classList.add('jsyft-panel-variable-done'); // its object is no longer on the worker
+        head.append(' ', el('span', `jsyft-state jsyft-state-${v.state}`, v.state));
+      }
+      renderPath(li, v, objects);
     }
-    li.dataset.pointerName = p.name;
-    li.title = `${p.owner}:${p.id} → ${p.location}:${p.id_at_location}`;
-    const meta = el('span', 'jsyft-panel-pointer-meta'); // shape, dtype and state wrap as one
-    meta.append(
-      el('span', 'jsyft-panel-muted', `${formatShape(p.shape)} ${p.dtype} `),
-      el('span', `jsyft-state jsyft-state-${p.state}`, p.state)
-    );
-    li.append(
-      el('span', 'jsyft-panel-pointer-name', p.name),
-      el('span', 'jsyft-panel-pointer-target', ` → ${p.location}:${p.id_at_location}`),
-      '  ',
-      meta
-    );
+    li.title = tooltip(v);
     list.appendChild(li);
   }
+  if (more > 0) {
+    list.appendChild(el('li', 'jsyft-panel-muted', `… and ${more} more`));
+  }
   return list;
+}
+
+function renderPath(li, p, objects) {
+  const hops = p.path.slice(1);
+  hops.forEach(([wid, id], i) => {
+    const last = i === hops.length - 1;
+    const row = objects.get(`${wid}:${id}`);
+    let note = '';
+    let cls = '';
+    if (p.state !== 'live') {
+      cls = 'jsyft-panel-hop-done';
+    } else if (!last) {
+      note = 'pointer';
+      cls = 'jsyft-panel-hop-pointer';
+    } else if (p.end === 'tensor') {
+      note = row ? row.preview : '';
+    } else {
+      note = p.end === 'gone' ? 'worker gone' : p.end;
+      cls = 'jsyft-panel-hop-missing';
+    }
+    li.appendChild(hopLine(wid, id, note, cls));
+  });
+}
+
+function hopLine(workerId, objectId, note, cls) {
+  const line = el('div', `jsyft-panel-hop ${cls || ''}`.trim());
+  line.dataset.workerId = workerId;
+  const target = el('span', 'jsyft-panel-hop-target');
+  target.append(el('span', 'jsyft-panel-hop-worker', workerId));
+  if (objectId !== null) {
+    line.dataset.objectId = String(objectId);
+    target.append(el('span', 'jsyft-panel-muted', `:${objectId}`));
+  }
+  line.append(el('span', 'jsyft-panel-arrow', '→ '), target);
+  if (note) {
+    line.append(' ', el('span', 'jsyft-panel-hop-note', note));
+  }
+  return line;
+}
+
+function tooltip(v) {
+  const chain = p => p.path.map(([w, i]) => `${w}:${i}`).join(' → ');
+  if (v.kind === 'model') {
+    return `${v.name} = ${v.type}: ` + v.params.map(p => `${p.name} → ${p.path[1][0]}:${p.path[1][1]}`).join(', ');
+  }
+  if (v.kind === 'multi') {
+    return `${v.name}: ` + v.pointers.map(chain).join(', ');
+  }
+  return `${v.name}: ${chain(v)}`;
 }

@@ -1,0 +1,27 @@
+"""The notebook's variables that hold something remote: what the dashboard and the side panel
+draw on their left. Hidden names (IPython's own, and names starting with "_") are skipped."""
+from typing import Any, List, Tuple
+
+from torch import nn
+
+from ..multi_pointer import MultiPointerTensor
+from ..pointers import PointerTensor
+from .output_cache import CachedPointer
+
+_KINDS = (PointerTensor, MultiPointerTensor, nn.Module)
+
+
+def user_variables(shell) -> List[Tuple[str, Any]]:
+    """(name, value) for each visible variable holding a pointer, a multi-pointer or a module,
+    in the namespace's order (a module without remote parameters is dropped later, when the
+    board is drawn). A weakly cached pointer (``v = _``) counts as the pointer."""
+    hidden = getattr(shell, "user_ns_hidden", {})
+    found = []
+    for name, value in list(shell.user_ns.items()):
+        if name[:1] == "_" or name in hidden:
+            continue
+        if type(value) is CachedPointer:
+            value = value._ref()
+        if isinstance(value, _KINDS):
+            found.append((name, value))
+    return found
