@@ -127,6 +127,19 @@ def test_bad_magic_input_is_one_line(kernel):
         assert text.count("\n") == 1 and fragment in text, (line, text)
 
 
+def test_magics_follow_dotted_names_and_leave_attribute_pointers_alone(kernel):
+    kernel.ok(SETUP + "\nmodel = torch.nn.Linear(2, 1).send(bob)\n"
+              "w = torch.ones(2, requires_grad=True).send(bob)\n(w * w).sum().backward()\ng = w.grad")
+    outputs = kernel.ok("%syft show model.weight")
+    assert [o["msg_type"] for o in outputs] == ["display_data"], outputs
+    assert kernel.ok("%syft show model._parameters")[0]["content"]["text"].startswith("%syft show: no worker")
+    text = kernel.ok("%syft del g")[0]["content"]["text"]
+    assert "does not own" in text and text.count("\n") == 1
+    assert kernel.value("len(bob._objects)") == "3"
+    assert kernel.ok("%syft del model.bias") == []
+    assert kernel.value("len(bob._objects), model.bias.state") == "(2, 'deleted')"
+
+
 def test_hooks_are_silent_and_survive_none_results(kernel):
     assert kernel.ok(SETUP) == []
     for code in ("x = 1", "None", "import os", "def f(): pass", "y_ptr = torch.ones(2).send(bob)", "del y_ptr"):

@@ -51,8 +51,14 @@ class SyftMagics(Magics):
         display(self.live.dashboard_view())
 
     def _lookup(self, name: str):
-        """A name in the user's namespace, else a worker id."""
-        value = self.shell.user_ns.get(name)
+        """A name in the user's namespace (dotted names like ``model.weight`` follow public
+        attributes), else a worker id."""
+        first, *attrs = name.split(".")
+        value = self.shell.user_ns.get(first)
+        for attr in attrs:
+            if not attr.isidentifier() or attr.startswith("_"):
+                return None
+            value = getattr(value, attr, None)
         if isinstance(value, CachedPointer):
             value = value._ref()
         if isinstance(value, (PointerTensor, BaseWorker)):
@@ -94,9 +100,14 @@ class SyftMagics(Magics):
                 print(f"%syft del: {name} was already {target.state}")
             elif target.location not in all_workers():
                 print(f"%syft del: {name} points to worker {target.location.id!r}, which is gone")
+            elif target.point_to_attr:
+                print(f"%syft del: {name} points to the .{target.point_to_attr} of a tensor, "
+                      "which it does not own; delete the tensor's pointer instead")
+                continue
             else:
                 target.delete_remote()  # whatever else still holds this pointer
-            self.shell.user_ns.pop(name, None)
+            if "." not in name:
+                self.shell.user_ns.pop(name, None)
         self.live.after_cell()
 
     def _reset(self, args) -> None:
