@@ -111,20 +111,25 @@ def _dims(shape) -> bytes:
 
 
 def tensor_to_bytes(t: torch.Tensor) -> bytes:
-    if t.layout is not torch.strided or not t.is_cpu:
+    if t.layout is not _strided or t.device.type != "cpu":
         raise UnsupportedTypeError(
             f"only dense CPU tensors can be sent to a worker, not {t.layout} on {t.device}"
         )
-    data = t.detach()
-    if not data.is_contiguous():
-        data = data.contiguous()
-    grad = t.grad if t.requires_grad and t.is_leaf else None
-    head = _TENSOR_HEAD.pack(_dtype_code(t.dtype), t.requires_grad, grad is not None, data.dim())
+    requires_grad = t.requires_grad
+    data = t if t.is_contiguous() else t.detach().contiguous()
+    grad = t.grad if requires_grad and t.is_leaf else None
+    shape = data.shape
+    head = _pack_head(_dtype_code(t.dtype), requires_grad, grad is not None, len(shape))
     nbytes = data.nbytes
-    raw = ctypes.string_at(data.data_ptr(), nbytes) if nbytes else b""
+    raw = _string_at(data.data_ptr(), nbytes) if nbytes else b""
     if grad is None:
-        return b"".join((head, _dims(data.shape), raw))
-    return b"".join((head, _dims(data.shape), raw, tensor_to_bytes(grad)))
+        return b"".join((head, _DIMS[len(shape)].pack(*shape), raw))
+    return b"".join((head, _DIMS[len(shape)].pack(*shape), raw, tensor_to_bytes(grad)))
+
+
+_strided = torch.strided
+_pack_head = _TENSOR_HEAD.pack
+_string_at = ctypes.string_at
 
 
 def meta_to_bytes(meta: Meta) -> bytes:
@@ -149,26 +154,47 @@ def _address(data: bytes) -> int:
     return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
 
 
+# Per dtype code: the dtype, its item size, and whether such a tensor may require grad.
+_DTYPE_INFO = tuple((d, d.itemsize, d.is_floating_point or d.is_complex) for d in _DTYPE_TABLE)
+_HEAD_SIZE = _TENSOR_HEAD.size
+_unpack_head = _TENSOR_HEAD.unpack_from
+
+
 def _tensor_from(data: bytes, offset: int, base: int):
-    _check(len(data) >= offset + _TENSOR_HEAD.size, "tensor record is cut short")
-    code, requires_grad, has_grad, ndim = _TENSOR_HEAD.unpack_from(data, offset)
-    _check(code < len(_DTYPE_TABLE), f"unknown dtype code {code}")
-    dtype = _DTYPE_TABLE[code]
-    dims, offset = _read_dims(data, offset + _TENSOR_HEAD.size, ndim)
-    nbytes = math.prod(dims) * dtype.itemsize
-    _check(len(data) >= offset + nbytes, "tensor data is shorter than its shape says")
+    # The hot path of every transfer: checks are inlined, the error texts are the same.
+    end = len(data)
+    if end < offset + _HEAD_SIZE:
+        raise MalformedMessageError("tensor record is cut short")
+    code, requires_grad, has_grad, ndim = _unpack_head(data, offset)
+    if code >= len(_DTYPE_INFO):
+        raise MalformedMessageError(f"unknown dtype code {code}")
+    dtype, itemsize, gradable = _DTYPE_INFO[code]
+    offset += _HEAD_SIZE
+    if ndim > _MAX_DIMS or end < offset + 8 * ndim:
+        raise MalformedMessageError("tensor shape is cut short")
+    dims = _DIMS[ndim].unpack_from(data, offset)
+    if dims and min(dims) < 0:
+        raise MalformedMessageError("tensor shape holds a negative size")
+    offset += 8 * ndim
+    nbytes = math.prod(dims) * itemsize
+    if end < offset + nbytes:
+        raise MalformedMessageError("tensor data is shorter than its shape says")
     t = torch.empty(dims, dtype=dtype)
     if nbytes:  # one copy, from the message into the new tensor; the bounds were checked above
-        ctypes.memmove(t.data_ptr(), base + offset, nbytes)
+        _memmove(t.data_ptr(), base + offset, nbytes)
     offset += nbytes
     if requires_grad:
-        _check(t.is_floating_point() or t.is_complex(), "only float tensors can require grad")
+        if not gradable:
+            raise MalformedMessageError("only float tensors can require grad")
         t.requires_grad_(True)
     if has_grad:
         grad, offset = _tensor_from(data, offset, base)
         _check(grad.shape == t.shape and grad.dtype == t.dtype, "tensor grad does not match the tensor")
         t.grad = grad
     return t, offset
+
+
+_memmove = ctypes.memmove
 
 
 def tensor_from_bytes(data: bytes, offset: int = 0) -> torch.Tensor:
