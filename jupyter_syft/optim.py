@@ -31,6 +31,7 @@ REMOTE_STEP = {cls.__name__: cls for cls in (torch.optim.SGD, torch.optim.Adam, 
 _WORKER_OPTIONS = {"foreach": False, "fused": False, "capturable": False, "differentiable": False}
 
 _handle = None
+_serving = False  # True while a worker runs a step it was sent
 remote_parameters_seen = False  # set by the first send of a parameter; keeps local steps free
 
 
@@ -58,7 +59,7 @@ def _follow_parameters(optimizer, state: dict, p: torch.Tensor) -> None:
 
 
 def _before_step(optimizer, args, kwargs):
-    if not remote_parameters_seen:
+    if not remote_parameters_seen or _serving:  # a worker's own step is over local tensors
         return None
     all_remote = True
     for group in optimizer.param_groups:
@@ -150,8 +151,13 @@ def serve_step(worker, fields: list, inputs) -> Any:
             opt.state[p] = s
         steps.append((opt, params))
     _check_no_shared_memory(all_params, all_states)
-    for opt, _ in steps:  # every group was checked before any parameter changes
-        opt.step()
+    global _serving
+    _serving = True
+    try:
+        for opt, _ in steps:  # every group was checked before any parameter changes
+            opt.step()
+    finally:
+        _serving = False
     return [[opt.state[p] for p in params] for opt, params in steps]
 
 
