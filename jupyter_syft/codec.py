@@ -116,6 +116,8 @@ def tensor_to_bytes(t: torch.Tensor) -> bytes:
             f"only dense CPU tensors can be sent to a worker, not {t.layout} on {t.device}"
         )
     requires_grad = t.requires_grad
+    if t.is_conj() or t.is_neg():  # lazy views: their memory is not their values
+        t = t.resolve_conj().resolve_neg()
     data = t if t.is_contiguous() else t.detach().contiguous()
     grad = t.grad if requires_grad and t.is_leaf else None
     shape = data.shape
@@ -160,7 +162,7 @@ _HEAD_SIZE = _TENSOR_HEAD.size
 _unpack_head = _TENSOR_HEAD.unpack_from
 
 
-def _tensor_from(data: bytes, offset: int, base: int):
+def _tensor_from(data: bytes, offset: int, base: int, is_grad: bool = False):
     # The hot path of every transfer: checks are inlined, the error texts are the same.
     end = len(data)
     if end < offset + _HEAD_SIZE:
@@ -168,6 +170,10 @@ def _tensor_from(data: bytes, offset: int, base: int):
     code, requires_grad, has_grad, ndim = _unpack_head(data, offset)
     if code >= len(_DTYPE_INFO):
         raise MalformedMessageError(f"unknown dtype code {code}")
+    if requires_grad > 1 or has_grad > 1 or (has_grad and not requires_grad):
+        raise MalformedMessageError("tensor record has bad grad flags")
+    if is_grad and (requires_grad or has_grad):
+        raise MalformedMessageError("a grad record cannot have a grad of its own")
     dtype, itemsize, gradable = _DTYPE_INFO[code]
     offset += _HEAD_SIZE
     if ndim > _MAX_DIMS or end < offset + 8 * ndim:
@@ -179,7 +185,10 @@ def _tensor_from(data: bytes, offset: int, base: int):
     nbytes = math.prod(dims) * itemsize
     if end < offset + nbytes:
         raise MalformedMessageError("tensor data is shorter than its shape says")
-    t = torch.empty(dims, dtype=dtype)
+    try:
+        t = torch.empty(dims, dtype=dtype)
+    except (RuntimeError, OverflowError, MemoryError) as e:
+        raise MalformedMessageError(f"tensor shape {list(dims)} cannot be made: {e}") from None
     if nbytes:  # one copy, from the message into the new tensor; the bounds were checked above
         _memmove(t.data_ptr(), base + offset, nbytes)
     offset += nbytes
@@ -188,7 +197,7 @@ def _tensor_from(data: bytes, offset: int, base: int):
             raise MalformedMessageError("only float tensors can require grad")
         t.requires_grad_(True)
     if has_grad:
-        grad, offset = _tensor_from(data, offset, base)
+        grad, offset = _tensor_from(data, offset, base, is_grad=True)
         _check(grad.shape == t.shape and grad.dtype == t.dtype, "tensor grad does not match the tensor")
         t.grad = grad
     return t, offset

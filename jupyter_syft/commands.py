@@ -40,6 +40,9 @@ _DENIED = {
     "Tensor.swapaxes_", "Tensor.swapdims_",
 }
 
+# Tensor methods that route through __torch_function__ without being listed as overridable.
+_UNLISTED_METHODS = ("new_zeros", "new_ones", "new_full", "new_tensor", "unflatten")
+
 # Property setters torch routes through __torch_function__ but does not list as overridable;
 # `optimizer.zero_grad()` sets `p.grad = None`, and training code sets `.data` and `.requires_grad`.
 _SETTERS = ("grad", "data", "requires_grad")
@@ -93,6 +96,18 @@ def _build() -> None:
             if _allowed(name) and name not in _BY_NAME:
                 _BY_NAME[name] = func
                 _BY_FUNC[func] = name
+    # Some methods reach __torch_function__ as torch.Tensor's own attribute (x.pow(2)), an
+    # object other than the one torch lists (TensorBase.pow): both map to the same name.
+    for name in list(_BY_NAME):
+        prefix, _, attr = name.partition(".")
+        if prefix == "Tensor" and "." not in attr:
+            method = getattr(torch.Tensor, attr, None)
+            if method is not None and method not in _BY_FUNC:
+                _BY_FUNC[method] = name
+    for name in _UNLISTED_METHODS:
+        method = getattr(torch.Tensor, name)
+        _BY_NAME[f"Tensor.{name}"] = method
+        _BY_FUNC[method] = f"Tensor.{name}"
     for name in _FACTORIES:
         _BY_NAME[f"torch.{name}"] = getattr(torch, name)
     for attr in _SETTERS:

@@ -72,7 +72,7 @@ def _before_step(optimizer, args, kwargs):
                         f"{type(optimizer).__name__}({flag}=True) updates all parameters in one "
                         "call, which cannot run when they live on workers; build it with "
                         f"{flag}=False (the default picks the per-parameter path by itself)")
-        all_remote = all_remote and all(remote)
+        all_remote = all_remote and all(remote) and not any(p._may_chain for p in params)
         for p in params:
             state = optimizer.state.get(p)
             if state:
@@ -107,7 +107,23 @@ def _remote_step(optimizer) -> None:
         new_states = owner.optimizer_step(location, type(optimizer).__name__, groups, known)
         for (_, params, _), group_states in zip(groups, new_states):
             for p, state in zip(params, group_states):
-                optimizer.state[p] = state
+                if state:  # a parameter with no grad keeps no state, as in a local step
+                    _keep_step_local(optimizer.state.get(p), state)
+                    optimizer.state[p] = state
+
+
+def _keep_step_local(old: Any, new: dict) -> None:
+    """The step count comes back as a number; it stays a local tensor, as torch keeps it (an
+    op-by-op step or state_dict() reads it with .item())."""
+    count = new.get("step")
+    if count is None or isinstance(count, torch.Tensor):
+        return
+    previous = old.get("step") if old else None
+    if isinstance(previous, torch.Tensor) and not isinstance(previous, PointerTensor):
+        previous.fill_(count)
+        new["step"] = previous
+    else:
+        new["step"] = torch.tensor(float(count))
 
 
 def serve_step(worker, fields: list, inputs) -> Any:

@@ -30,6 +30,7 @@ class PointerTensor(torch.Tensor):
     _grad_known = None
     _grad_pointer = None  # the attribute pointer last handed out for .grad, while it is known
     _grad_cacheable = True
+    _may_chain = False  # may name a pointer on its worker (a chain): no whole-step shortcuts
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
@@ -153,6 +154,7 @@ class PointerTensor(torch.Tensor):
         self.check_live()
         destination = _destination(self, get_worker(location), "remote_send")
         self._owner.remote_send(self._location, self._id_at_location, destination)
+        self._may_chain = True
         self._grad_known = self._grad_pointer = None
         self._grad_cacheable = False  # now a chain: the grad is read through bob
         return self

@@ -278,3 +278,38 @@ def test_the_grad_cache_follows_moves_and_chains(bob, alice):
     via_alice = p.send(alice)  # alice can now change bob's tensor's grad without us
     (via_alice * via_alice).sum().backward()
     assert p.grad is not None
+
+
+def test_remote_torch_with_out_and_a_pointer_elsewhere(bob, alice):
+    z = torch.zeros(3).send(bob)
+    o = torch.ones(3).send(bob)
+    assert bob.remote.torch.add(o, o, out=z) is z
+    assert torch.equal(z.copy().get(), torch.full((3,), 2.0))
+    elsewhere = torch.ones(3).send(alice)
+    with pytest.raises(sy.TensorsNotCollocatedException, match="alice"):
+        bob.remote.torch.add(elsewhere, 1)
+    assert sizes(bob, alice) == [2, 1]
+
+
+def test_the_grad_of_a_chain_is_never_answered_from_a_cache(bob, alice):
+    x = torch.ones(3, requires_grad=True).send(bob)
+    y = x.send(alice)
+    assert y.grad is None
+    (x * 2).sum().backward()  # through the inner pointer, which we still hold
+    assert y.grad is not None
+
+
+def test_an_out_argument_naming_the_same_grad_returns_that_pointer(bob):
+    x = torch.ones(2, requires_grad=True).send(bob)
+    (x * 1).sum().backward()
+    g1 = x.grad
+    x + x  # a request in between: the next x.grad is a new pointer object
+    g2 = x.grad
+    assert torch.add(g1, 1, out=g2) is g2
+
+
+def test_methods_torch_lists_under_another_object_run_remotely(bob):
+    x = torch.tensor([1.0, 2.0]).send(bob)
+    assert torch.equal(x.pow(2).get(), torch.tensor([1.0, 4.0]))
+    assert torch.equal(x.new_zeros(3).get(), torch.zeros(3))
+    assert torch.equal(x.unflatten(0, (1, 2)).get(), torch.tensor([[1.0, 2.0]]))

@@ -65,7 +65,7 @@ def _tensor_record(code=0, requires_grad=0, has_grad=0, dims=(2,), data=b"\x00" 
     (_tensor_record(data=b"\x00" * 9), "trailing"),
     (_tensor_record(dims=(2,) * 65, data=b""), "cut short"),
     (_tensor_record(code=6, requires_grad=1, data=b"\x00" * 16), "only float"),  # int64 + grad
-    (_tensor_record(has_grad=1), "cut short"),
+    (_tensor_record(requires_grad=1, has_grad=1), "cut short"),
     (_tensor_record()[:5], "cut short"),
 ])
 def test_bad_tensor_records_are_refused(record, reason):
@@ -87,3 +87,26 @@ def test_reply_framing():
     for bad in (b"", b"Z\x90", b"P\x93\x01\x02\x03", b"P\x94\x01\xcc\xff\xc2\x90", b"E\x01", b"T\x00"):
         with pytest.raises(MalformedMessageError):
             codec.decode_reply(bad, maker)
+
+
+def test_lazy_conjugate_and_negative_views_travel_as_their_values():
+    c = torch.tensor([1 - 2j, 3 + 4j]).conj()
+    assert c.is_conj() and torch.equal(codec.tensor_from_bytes(codec.tensor_to_bytes(c)), c.resolve_conj())
+    n = torch.tensor([1.0, 2.0])._neg_view()
+    assert n.is_neg() and torch.equal(codec.tensor_from_bytes(codec.tensor_to_bytes(n)), torch.tensor([-1.0, -2.0]))
+
+
+@pytest.mark.parametrize("record", [
+    codec._TENSOR_HEAD.pack(0, 0, 0, 3) + codec._DIMS[3].pack(2**62, 2**62, 0),  # overflowing shape
+    codec._TENSOR_HEAD.pack(0, 2, 0, 0) + b"\0" * 4,  # a bool byte that is not 0 or 1
+    codec._TENSOR_HEAD.pack(0, 0, 1, 0) + b"\0" * 4 + codec._TENSOR_HEAD.pack(0, 0, 0, 0) + b"\0" * 4,  # grad without requires_grad
+    codec._TENSOR_HEAD.pack(6, 1, 0, 0) + b"\0" * 8,  # an int tensor requiring grad
+    # a grad with a grad of its own (nesting without end, in principle)
+    codec._TENSOR_HEAD.pack(0, 1, 1, 0) + b"\0" * 4 + codec._TENSOR_HEAD.pack(0, 1, 1, 0) + b"\0" * 4
+    + codec._TENSOR_HEAD.pack(0, 0, 0, 0) + b"\0" * 4,
+])
+def test_bad_tensor_records_are_malformed_messages(record):
+    with pytest.raises(MalformedMessageError):
+        codec.tensor_from_bytes(record)
+    with pytest.raises(MalformedMessageError):
+        codec.decode_reply(b"T" + record, codec.ExtDecoder())

@@ -329,3 +329,54 @@ def test_converting_a_remote_model_says_get_first(bob):
     with pytest.raises(sy.RemoteValueError, match=r"model.get\(\) first"):
         model.double()
     assert len(bob._objects) == 2
+
+
+def test_after_remote_steps_an_op_by_op_step_still_works(bob):
+    """Adam's step count stays a local tensor: a closure step (op by op) reads it with .item()."""
+    torch.manual_seed(5)
+    local, fed = nn.Linear(2, 1), nn.Linear(2, 1)
+    fed.load_state_dict(local.state_dict())
+    x = torch.ones(3, 2)
+    results = []
+    for model, worker in ((local, None), (fed, bob)):
+        opt = optim.Adam(model.parameters(), lr=0.1)
+        data = x.send(worker) if worker else x
+        if worker:
+            model.send(worker)
+        for _ in range(2):
+            opt.zero_grad()
+            model(data).sum().backward()
+            opt.step()  # remote: one message
+        step = opt.state[model.weight]["step"]
+        assert type(step) is torch.Tensor and float(step) == 2.0
+
+        def closure():
+            opt.zero_grad()
+            loss = model(data).sum()
+            loss.backward()
+            return loss
+        opt.step(closure)  # op by op
+        if worker:
+            model.get()
+        results.append(model.weight.detach().clone())
+    assert torch.equal(results[0], results[1])
+
+
+def test_a_remote_step_keeps_no_state_for_parameters_without_grads(bob):
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    model[0].requires_grad_(False)
+    opt = optim.SGD([p for p in model.parameters()], lr=0.1, momentum=0.9)
+    model.send(bob)
+    model(torch.ones(1, 2).send(bob)).sum().backward()
+    opt.step()
+    assert len(opt.state) == 2  # as a local step keeps it: only the trained layer's
+
+
+def test_zero_grad_through_a_chain_clears_the_far_grad(bob, alice):
+    y = torch.ones(3, requires_grad=True).send(bob).send(alice)
+    opt = optim.SGD([y], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        (y * 2).sum().backward()
+        opt.step()
+    assert torch.allclose(y.get().get(), torch.full((3,), 1 - 3 * 0.2))

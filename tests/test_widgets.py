@@ -334,3 +334,54 @@ def test_finished_pointer_views_are_closed_beyond_a_limit(live, bob):
         live.after_cell()
     assert len(live.pointer_views) <= 6
     assert all(v.snapshot["state"] == "fetched" for v in live.pointer_views.values())
+
+
+def test_an_odd_variable_does_not_freeze_the_dashboard(live, bob):
+    class Forgot(torch.nn.Module):
+        def __init__(self):  # no super().__init__(): constructs, but has no _parameters
+            self.hidden = 3
+
+    class Proxy:
+        @property
+        def __class__(self):
+            raise RuntimeError("a lazy proxy")
+
+    names = {"net": Forgot(), "proxy": Proxy()}
+    live.variables = lambda: list(names.items())
+    board = live.dashboard_view()
+    names["y"] = torch.tensor([1]).send(bob)
+    live.after_cell()
+    assert [v["name"] for v in board.snapshot["variables"]] == ["y"]
+
+
+def test_a_remote_layer_put_into_a_local_model_redraws_the_board(live, bob):
+    remote_fc = torch.nn.Linear(2, 1).send(bob)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    names = {"remote_fc": remote_fc, "net": net}
+    live.variables = lambda: list(names.items())
+    board = live.dashboard_view()
+    assert [v["name"] for v in board.snapshot["variables"]] == ["remote_fc"]
+    net[2] = remote_fc  # no name rebound, no message sent
+    live.after_cell()
+    assert [v["name"] for v in board.snapshot["variables"]] == ["remote_fc", "net"]
+
+
+def test_a_worker_named_param_keeps_its_arrows(live, hook, bob):
+    param = sy.VirtualWorker(hook, id="param")
+    try:
+        v, u = torch.tensor([1]).send(param), torch.tensor([2]).send(bob)
+        board = board_of(live, v=v, u=u)
+        assert board.value.count('<path class="arrow"') == 2
+    finally:
+        sy.remove_worker(param)
+
+
+def test_a_cycle_between_workers_ends_as_a_cycle(bob, alice):
+    from jupyter_syft.codec import PointerDesc, encode
+
+    # made through the codec: alice keeps a pointer to bob's 11, bob one to alice's 22
+    alice.recv_msg(encode(["store", [], PointerDesc("bob", 11, 22, (1,), torch.float32, False), 22]))
+    bob.recv_msg(encode(["store", [], PointerDesc("alice", 22, 11, (1,), torch.float32, False), 11]))
+    path, end = snapshot.chain(alice._store.objects[22])
+    assert end == "cycle" and len(path) <= 4
+    bob.clear_objects()

@@ -39,11 +39,11 @@ class _Loaded:
         shell.events.register("post_run_cell", self.post_run_cell)
 
     def post_run_cell(self, result=None) -> None:
-        try:
-            self.live.after_cell()
-            self.panel.send()
-        except Exception:  # a view problem must never reach the user's cell
-            log.debug("refreshing jupyter_syft views failed", exc_info=True)
+        for refresh in (self.live.after_cell, self.panel.send):  # one failing must not stop the other
+            try:
+                refresh()
+            except Exception:  # a view problem must never reach the user's cell
+                log.debug("refreshing jupyter_syft views failed", exc_info=True)
 
     def unload(self) -> None:
         shell = self.shell

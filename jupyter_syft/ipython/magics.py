@@ -65,8 +65,9 @@ class SyftMagics(Magics):
             return value
         try:
             return get_worker(name)
-        except WorkerNotFoundError:
-            return None
+        except WorkerNotFoundError:  # `%syft show 0` for a worker whose id is the int 0
+            matches = [w for w in all_workers() if str(w.id) == name]
+            return matches[0] if len(matches) == 1 else None
 
     def _show(self, args) -> None:
         if len(args) != 1:

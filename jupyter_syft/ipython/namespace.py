@@ -22,6 +22,7 @@ def user_variables(shell) -> List[Tuple[str, Any]]:
             continue
         if type(value) is CachedPointer:
             value = value._ref()
-        if isinstance(value, _KINDS):
+        # by type, not isinstance: a proxy's __class__ may raise, or make a lazy object load
+        if issubclass(type(value), _KINDS):
             found.append((name, value))
     return found

@@ -112,7 +112,8 @@ class LiveViews:
     def _board_state(self) -> Any:
         """A cheap key of what the board shows besides the stores: which names hold which
         values, and how many messages each worker has served (in-place updates, .grad reads)."""
-        names = tuple((name, id(value)) for name, value in self.variables())
+        names = tuple((name, id(value), snapshot.remote_tensor_ids(value))
+                      for name, value in self.variables())
         return names, tuple(w.traffic["messages"] for w in self._board_workers())
 
     def _dashboard_data(self) -> Dict[str, Any]:
@@ -187,8 +188,11 @@ class LiveViews:
             entry = self._watched.get(worker_id)
             if entry is not None and len(entry[0]._store.objects) != view.snapshot.get("count"):
                 self._dirty_workers.add(worker_id)
-        if self.dashboard is not None and not self._dashboard_dirty and self._board_state() != self._board_key:
-            self._dashboard_dirty = True
+        if self.dashboard is not None and not self._dashboard_dirty:
+            try:
+                self._dashboard_dirty = self._board_state() != self._board_key
+            except Exception:  # an odd variable: redraw (the board skips what it cannot read)
+                self._dashboard_dirty = True
         self.refresh()
 
 

@@ -103,7 +103,7 @@ def traffic_lines(t: Dict[str, int]) -> List[Tuple[str, str]]:
 # arrow from its box to the box of the object it names. Sizes are in px for an 11px monospace font.
 CH, CH_SMALL = 6.7, 6.1  # width of a character at 11px and at 10px
 MARGIN, COL_GAP = 6, 44
-NODE_H, NODE_GAP, GROUP_HEAD, GROUP_PAD = 30, 10, 19, 5
+NODE_H, NODE_GAP, GROUP_HEAD, GROUP_PAD = 32, 10, 19, 5
 MIN_COL, MAX_COL = 100, 180
 MIN_SCALE = 0.8  # a wide diagram shrinks to fit its output area down to this, then scrolls
 
@@ -171,7 +171,7 @@ def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
         tip = f'{v["name"]}: {chain_text}' + (f' (.{v["attr"]})' if v["attr"] else "")
         if v["state"] != "live":
             line2, cls = (v["state"], "warn" if v["state"] == "fetched" else "err"), "var done"
-        elif v["end"] in ("missing", "gone", "too long"):
+        elif v["end"] in ("missing", "gone", "too long", "cycle"):
             last = v["path"][-1]
             line2 = (f'→ {last[0]}: {"worker gone" if v["end"] == "gone" else v["end"]}', "err")
             links = [tuple(v["path"][1])] if len(v["path"]) > 2 else []
@@ -187,7 +187,8 @@ def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
         tip = f'{v["name"]}: ' + ", ".join(" → ".join(f"{w}:{i}" for w, i in p["path"]) for p in v["pointers"])
     else:
         line2 = (v["type"], "m")
-        links = [("param", tuple(p["path"][1])) for p in v["params"] if p["state"] == "live"]
+        # None marks a model's link (to its group), unlike a pointer's (worker id, object id)
+        links = [(None, tuple(p["path"][1])) for p in v["params"] if p["state"] == "live"]
         tip = f'{v["name"]} = {v["type"]}: ' + ", ".join(
             f'{p["name"]} → {p["path"][1][0]}:{p["path"][1][1]}' for p in v["params"])
     return {"key": ("var", v["name"]), "line1": (v["name"], "b"), "line2": line2, "tip": tip,
@@ -354,12 +355,10 @@ def board_svg(board: Dict[str, Any]) -> str:
 
     def first_hop(item):
         for link in item.get("node", {}).get("links", []):
-            key = owner.get(link[1]) if link[0] == "param" else link
-            if key in boxes:
-                _, ty, _, _, tc = boxes[key]
-                if tc > 1:  # it crosses column 1 first, in the lane nearest the target's height
-                    ty = min(_lanes(columns[1]["spans"], columns[1]["bottom"]), key=lambda y: abs(y - ty))
-                return (ty, tc)
+            key = owner.get(link[1]) if link[0] is None else link
+            if key in boxes:  # nearest column first, then by the target's height: fewer crossings
+                _, ty, _, th, tc = boxes[key]
+                return (tc, ty + th / 2)
         return (float("inf"), 0)
     var_col["items"].sort(key=lambda item: ("node" not in item, first_hop(item)))
     y = MARGIN + head
@@ -408,7 +407,7 @@ def board_svg(board: Dict[str, Any]) -> str:
         sx, sy, sw, sh, sc = boxes[node["key"]]
         seen = set()
         for link in node["links"]:
-            key = owner.get(link[1]) if link[0] == "param" else link
+            key = owner.get(link[1]) if link[0] is None else link
             if key is None or key not in boxes or key in seen:
                 continue
             seen.add(key)
@@ -436,7 +435,7 @@ def _node_svg(node: Dict[str, Any]) -> str:
     return (f'<g class="{node["cls"]}"><title>{_e(node["tip"])}</title>'
             f'<rect class="box" x="{x}" y="{y}" width="{w}" height="{h}" rx="3"/>'
             f'<text class="{c1}" x="{x + 6}" y="{y + 12}">{_e(_fit(t1, w, ch1))}</text>'
-            f'<text class="{c2}" x="{x + 6}" y="{y + 25}">{_e(_fit(t2, w, ch2))}</text></g>')
+            f'<text class="{c2}" x="{x + 6}" y="{y + 27}">{_e(_fit(t2, w, ch2))}</text></g>')
 
 
 CAPTION = ("Each arrow is a pointer, drawn to the object it names; a pointer kept by a worker "

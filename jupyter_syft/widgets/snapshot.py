@@ -129,9 +129,12 @@ def chain(ptr: PointerTensor) -> Tuple[List[Hop], str]:
     directly: no message is sent and no pending delete is delivered."""
     owner = ptr._owner
     path: List[Hop] = [[str(owner.id) if owner is not None else "me", ptr._id]]
-    hop = ptr
+    hop, seen = ptr, set()
     for _ in range(MAX_HOPS):
         location = hop._location
+        if (location, hop._id_at_location) in seen:
+            return path, "cycle"
+        seen.add((location, hop._id_at_location))
         path.append([str(location.id), hop._id_at_location])
         if hop._state != LIVE:
             return path, hop._state
@@ -144,6 +147,17 @@ def chain(ptr: PointerTensor) -> Tuple[List[Hop], str]:
             return path, "tensor"
         hop = obj
     return path, "too long"
+
+
+def remote_tensor_ids(value: Any) -> tuple:
+    """For a model, which of its tensors are pointers now (``net[0] = remote_fc`` changes this
+    without rebinding a name or sending a message); empty for anything else."""
+    if not issubclass(type(value), nn.Module):
+        return ()
+    try:
+        return tuple(id(t) for _, t in _module_tensors(value) if isinstance(t, PointerTensor))
+    except Exception:  # a module that cannot list its tensors (its __init__ never ran)
+        return ()
 
 
 def _pointer_entry(ptr: PointerTensor) -> Dict[str, Any]:
@@ -225,13 +239,16 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
     entries: List[Dict[str, Any]] = []
     more = 0
     for name, value in variables:
-        entry = variable_entry(name, value)
-        if entry is None:
+        if len(entries) >= MAX_VARIABLES:  # only counted: no chains walked for the rest
+            more += bool(isinstance(value, (PointerTensor, MultiPointerTensor))
+                         or remote_tensor_ids(value))
             continue
-        if len(entries) < MAX_VARIABLES:
+        try:
+            entry = variable_entry(name, value)
+        except Exception:  # an object we cannot read (a module missing its __init__, a mock)
+            continue
+        if entry is not None:
             entries.append(entry)
-        else:
-            more += 1
     groups = _groups([e for e in entries if e["kind"] == "model"])
     wanted: Dict[str, List[int]] = {}
     for worker_id, obj_id in _named_objects(entries):

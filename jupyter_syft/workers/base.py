@@ -172,7 +172,7 @@ class BaseWorker:
         clears = [i[0] for i in items if type(i) is list and len(i) == 1]
         for obj_id in clears:
             obj = self._store.objects.get(obj_id) if type(obj_id) is int else None
-            if isinstance(obj, torch.Tensor) and not isinstance(obj, PointerTensor):
+            if isinstance(obj, torch.Tensor):  # a pointer passes the clear on down its chain
                 obj.grad = None
         self._store.discard(items)
 
@@ -203,6 +203,7 @@ class BaseWorker:
                 raise ValueError(f"{location.id} is a client worker and stores nothing to point to")
             value = PointerTensor(location, value.id_at_location, value.shape, value.dtype,
                                   value.requires_grad, owner=self, id=obj_id)
+            value._grad_cacheable = False  # whoever holds the other links may change the grad
         self._store.set(obj_id, value)
         return codec.encode_pointer_reply(obj_id, value)
 
@@ -264,7 +265,9 @@ class BaseWorker:
         new_states = optim.serve_step(self, fields, inputs)
         stored: List[int] = []
         try:
-            described = [[{key: self._describe(value, inputs, stored) for key, value in state.items()}
+            described = [[{key: (value.item() if key == "step" and type(value) is torch.Tensor
+                                  else self._describe(value, inputs, stored))  # a count: a number
+                           for key, value in state.items()}
                           for state in group] for group in new_states]
             return codec.encode_value_reply(described)
         except Exception:
@@ -351,8 +354,8 @@ class BaseWorker:
         that is one of the request's inputs (an in-place op) is named by its position there,
         as a negative id: -1 for the first input, -2 for the second, ..."""
         if isinstance(result, torch.Tensor):
-            for index, (obj, _) in enumerate(inputs):
-                if obj is result:  # nothing new to store
+            for index in range(len(inputs) - 1, -1, -1):  # from the end: out= comes last
+                if inputs[index][0] is result:  # nothing new to store
                     obj_id = -index - 1
                     break
             else:
@@ -463,7 +466,8 @@ class BaseWorker:
         new = self._request(location, "store", [PointerDesc.of(ptr), ptr._id])
         ptr.garbage_collect_data = False  # alice's pointer owns the remote tensor now
         ptr._grad_known = ptr._grad_pointer = None
-        ptr._grad_cacheable = False  # alice may change the tensor's grad without us
+        ptr._grad_cacheable = new._grad_cacheable = False  # others reach the grad too
+        new._may_chain = True
         return new
 
     def move(self, location: "BaseWorker", obj_id: int, destination: "BaseWorker") -> int:
@@ -614,8 +618,15 @@ class _PointerMaker(codec.ExtDecoder):
             ptr = self.inputs[index]
             ptr._requires_grad = requires_grad
             return ptr
-        return PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner,
-                             notify=self.notify)
+        ptr = PointerTensor(self.location, obj_id, shape, dtype, requires_grad, owner=self.owner,
+                            notify=self.notify)
+        if self.inputs:  # a result computed through a chain is a chain too
+            for p in self.inputs:
+                if p._may_chain:
+                    ptr._may_chain = True
+                    ptr._grad_cacheable = False
+                    break
+        return ptr
 
     def pointer_desc(self, desc: PointerDesc) -> PointerTensor:
         """A pointer that came home from a worker (the inner link of a chain), with its old id."""
@@ -626,6 +637,8 @@ class _PointerMaker(codec.ExtDecoder):
         if desc.is_param:
             from ..nn import ParameterPointer
             ptr.__class__ = ParameterPointer
+        ptr._grad_cacheable = False  # the inner link of a chain
+        ptr._may_chain = True
         return ptr
 
 
@@ -676,7 +689,18 @@ class RemoteNamespace:
 
         def call(*args, **kwargs):
             import jupyter_syft
-            return jupyter_syft.local_worker.run(self._worker, full, args, kwargs, [])
+            from ..pointers import _scan
+
+            pointers: List[torch.Tensor] = []
+            local: List[torch.Tensor] = []
+            _scan(args, pointers, local)
+            _scan(kwargs.values(), pointers, local)
+            for ptr in pointers:
+                ptr.check_live()
+                if ptr._location is not self._worker:
+                    raise TensorsNotCollocatedException(
+                        f"{full} runs on {self._worker.id}, but {ptr!r} is on {ptr._location.id}")
+            return jupyter_syft.local_worker.run(self._worker, full, args, kwargs, pointers)
 
         call.__name__ = name
         return call
