@@ -259,7 +259,8 @@ def test_views_hold_no_tensors_or_pointers(live, bob, alice):
     x = torch.tensor([1.0]).send(bob)
     chained = torch.tensor([2.0]).send(bob).send(alice)
     model = torch.nn.Linear(1, 1).send(bob)
-    live.variables = lambda: [("x", x), ("chained", chained), ("model", model)]
+    names = {"x": x, "chained": chained, "model": model}
+    live.variables = lambda: list(names.items())
     live.worker_view(bob)
     live.pointer_view(x)
     board = live.dashboard_view()
@@ -267,7 +268,7 @@ def test_views_hold_no_tensors_or_pointers(live, bob, alice):
     for view in [*live.worker_views.values(), *live.pointer_views.values(), live.dashboard]:
         for referent in gc.get_referents(view.__dict__):
             assert not isinstance(referent, torch.Tensor)
-    live.variables = lambda: ()
+    names.clear()
     del x, chained, model
     assert bob._objects == {} and alice._objects == {}  # the views kept nothing alive
 
