@@ -15,6 +15,7 @@ from .torch_hook import TorchHook
 from .pointers import PointerTensor
 from .multi_pointer import MultiPointerTensor
 from .nn import ParameterPointer
+from .grid import PrivateGridNetwork
 from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
 
 __version__ = "0.1.0"
@@ -32,7 +33,7 @@ __all__ = [
     "remove_worker", "local_worker",
     "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
     "PointerFetchedError", "PointerDeletedError", "CannotRequestObjectAttribute",
-    "MultiPointerTensor", "ParameterPointer", "RemoteValueError", "OperationNotAllowedError",
+    "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
 ]
 

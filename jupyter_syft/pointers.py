@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List
 import torch
 from torch._C import DisableTorchFunctionSubclass
 
-from . import codec, commands
+from . import codec, commands, tags
 from .exceptions import (CannotRequestObjectAttribute, PointerDeletedError, PointerFetchedError,
                          RemoteValueError, TensorsNotCollocatedException)
 from .ids import new_id
@@ -83,6 +83,8 @@ class PointerTensor(torch.Tensor):
             text += "::" + self._point_to_attr.replace(".", "::")
         if self._state != LIVE:
             text += f" ({self._state}: {_STATE_HINTS[self._state]})"
+        if "_syft_tags" in self.__dict__ or "_syft_description" in self.__dict__:
+            text += tags.tag_lines(self, tensor_first=False)
         return text
 
     __str__ = __repr__

@@ -7,7 +7,7 @@ local tensors run exactly as fast as before the hook.
 import torch
 from torch import nn
 
-from . import optim as _optim
+from . import optim as _optim, tags
 from .ids import new_id
 from .multi_pointer import MultiPointerTensor
 from .nn import MODULE_API, ParameterPointer
@@ -55,6 +55,10 @@ _TENSOR_API = {
     "send": _send,
     "get": _get,
     "id": property(_tensor_id, _set_tensor_id),
+    "tag": tags.tag,
+    "describe": tags.describe,
+    "tags": property(tags.tags_of),
+    "description": property(tags.description_of),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 
-from .. import codec, commands, optim
+from .. import codec, commands, optim, tags
 from ..codec import Meta, PointerDesc
 from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
@@ -108,7 +108,7 @@ class BaseWorker:
                           "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
                           "remote_send": self._on_remote_send, "remote_get": self._on_remote_get,
                           "store_all": self._on_store_all, "get_all": self._on_get_all,
-                          "optim_step": self._on_optim_step}
+                          "optim_step": self._on_optim_step, "search": self._on_search}
         # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
         # of tensors that left it through .get() (federated learning's point is to keep that low).
         self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
@@ -189,9 +189,14 @@ class BaseWorker:
         )
 
     def _on_store(self, fields: list, inputs) -> bytes:
-        _check(len(fields) == 2 and (type(fields[0]) is torch.Tensor or type(fields[0]) is PointerDesc),
-               "store needs a tensor (or a pointer) and an id")
-        value, obj_id = fields
+        _check(len(fields) in (2, 4) and (type(fields[0]) is torch.Tensor or type(fields[0]) is PointerDesc),
+               "store needs a tensor (or a pointer) and an id, then maybe tags and a description")
+        value, obj_id = fields[:2]
+        labels, description = fields[2:] if len(fields) == 4 else ([], None)
+        _check(type(labels) is list, "store's tags must be a list")
+        labels = tags.check_tags(labels)  # checked before anything is kept
+        if description is not None:
+            tags.check_description(description)
         if type(obj_id) is not int or obj_id <= 0 or obj_id in self._store:
             obj_id = self._fresh_id()  # never overwrite a tensor some other pointer names
         if type(value) is PointerDesc:  # a pointer sent on: this worker now owns a pointer to it
@@ -204,6 +209,8 @@ class BaseWorker:
             value = PointerTensor(location, value.id_at_location, value.shape, value.dtype,
                                   value.requires_grad, owner=self, id=obj_id)
             value._grad_cacheable = False  # whoever holds the other links may change the grad
+        if labels or description is not None:
+            tags.set_tags(value, labels, description)
         self._store.set(obj_id, value)
         return codec.encode_pointer_reply(obj_id, value)
 
@@ -273,6 +280,19 @@ class BaseWorker:
         except Exception:
             self._store.discard(stored)
             raise
+
+    def search(self, query: Any) -> List[Any]:
+        """This worker's own objects whose tags include every term of the query (or the one
+        object a term names by id), as PySyft's ``worker.search`` gave them."""
+        return [obj for _, obj in tags.search(self.store.objects, query)]
+
+    def _on_search(self, fields: list, inputs) -> bytes:
+        _check(len(fields) == 1, "search needs a query")
+        found = tags.search(self._store.objects, fields[0])
+        return codec.encode_value_reply([
+            [obj_id, obj.dtype, list(obj.shape), bool(obj.requires_grad), tags.tags_of(obj),
+             tags.description_of(obj)]
+            for obj_id, obj in found if isinstance(obj, torch.Tensor)])
 
     def _take(self, obj_id: Any) -> Any:
         _check(type(obj_id) is int, "an object id must be an int")
@@ -410,9 +430,32 @@ class BaseWorker:
         return self._request(location, "cmd", [name, list(args), kwargs], pointers)
 
     def send_tensor(self, tensor: torch.Tensor, location: "BaseWorker", garbage_collect_data: bool = True) -> PointerTensor:
-        ptr = self._request(location, "store", [tensor, tensor.id])
+        labels, description = tags.tags_of(tensor), tags.description_of(tensor)
+        if labels or description is not None:  # they travel with the tensor
+            ptr = self._request(location, "store", [tensor, tensor.id, labels, description])
+            tags.set_tags(ptr, labels, description)
+        else:
+            ptr = self._request(location, "store", [tensor, tensor.id])
         ptr.garbage_collect_data = garbage_collect_data
         return ptr
+
+    def request_search(self, query: Any, location: "BaseWorker") -> List[PointerTensor]:
+        """Pointers to location's objects that match the query. They do not delete what they
+        name when they go: the objects are someone else's (as in PySyft)."""
+        query = tags.check_query(query)
+        found = self._request(location, "search", [query])
+        pointers = []
+        for entry in found:
+            if (type(entry) is not list or len(entry) != 6 or type(entry[0]) is not int
+                    or not isinstance(entry[1], torch.dtype) or type(entry[2]) is not list):
+                raise MalformedMessageError("a search result has the wrong layout")
+            obj_id, dtype, shape, requires_grad, labels, description = entry
+            ptr = PointerTensor(location, obj_id, shape, dtype, requires_grad is True, owner=self,
+                                garbage_collect_data=False)
+            tags.set_tags(ptr, labels if type(labels) is list else [],
+                          description if type(description) is str else None)
+            pointers.append(ptr)
+        return pointers
 
     def fetch(self, location: "BaseWorker", obj_id: int) -> torch.Tensor:
         return self._request(location, "get", [obj_id])
