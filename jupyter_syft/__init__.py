@@ -16,6 +16,8 @@ from .pointers import PointerTensor
 from .multi_pointer import MultiPointerTensor
 from .nn import ParameterPointer
 from .grid import PrivateGridNetwork
+from .federated.dataset import BaseDataset, FederatedDataset
+from .federated.dataloader import FederatedDataLoader
 from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
 
 __version__ = "0.1.0"
@@ -33,7 +35,8 @@ __all__ = [
     "remove_worker", "local_worker",
     "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
     "PointerFetchedError", "PointerDeletedError", "CannotRequestObjectAttribute",
-    "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "RemoteValueError", "OperationNotAllowedError",
+    "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "BaseDataset",
+    "FederatedDataset", "FederatedDataLoader", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
 ]
 

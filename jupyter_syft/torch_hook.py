@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from . import optim as _optim, tags
+from .federated.dataset import federate
 from .ids import new_id
 from .multi_pointer import MultiPointerTensor
 from .nn import MODULE_API, ParameterPointer
@@ -62,8 +63,12 @@ _TENSOR_API = {
 }
 
 
+_DATASET_API = {"federate": federate}
+
+
 def install_tensor_api() -> None:
-    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API)):
+    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API),
+                     (torch.utils.data.Dataset, _DATASET_API)):
         for name, value in api.items():
             if name not in cls.__dict__:
                 setattr(cls, name, value)
@@ -71,7 +76,8 @@ def install_tensor_api() -> None:
 
 
 def remove_tensor_api() -> None:
-    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API)):
+    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API),
+                     (torch.utils.data.Dataset, _DATASET_API)):
         for name, value in api.items():
             if cls.__dict__.get(name) is value:
                 delattr(cls, name)

@@ -108,7 +108,8 @@ class BaseWorker:
                           "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
                           "remote_send": self._on_remote_send, "remote_get": self._on_remote_get,
                           "store_all": self._on_store_all, "get_all": self._on_get_all,
-                          "optim_step": self._on_optim_step, "search": self._on_search}
+                          "optim_step": self._on_optim_step, "search": self._on_search,
+                          "batch": self._on_batch}
         # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
         # of tensors that left it through .get() (federated learning's point is to keep that low).
         self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
@@ -281,6 +282,30 @@ class BaseWorker:
             self._store.discard(stored)
             raise
 
+    # A batch of at most this many rows is made in one message (a million indices is 8 MB).
+    MAX_BATCH_ROWS = 1_000_000
+
+    def _on_batch(self, fields: list, inputs) -> bytes:
+        """The rows of data and targets at the given indices, kept here as two new tensors."""
+        _check(len(fields) == 3 and type(fields[2]) is list and len(fields[2]) <= self.MAX_BATCH_ROWS,
+               "batch needs data, targets and a list of row indices")
+        data, targets, indices = fields
+        for t in (data, targets):
+            _check(isinstance(t, torch.Tensor) and not isinstance(t, PointerTensor) and t.dim() > 0,
+                   "batch takes rows of stored tensors")
+        _check(all(type(i) is int for i in indices), "batch indices must be ints")
+        rows = torch.tensor(indices, dtype=torch.long)
+        for t in (data, targets):
+            if len(indices) and (int(rows.min()) < -t.shape[0] or int(rows.max()) >= t.shape[0]):
+                raise IndexError(f"a batch index is out of range for {t.shape[0]} rows")
+        stored: List[int] = []
+        try:
+            pair = [self._describe(t.index_select(0, rows), [], stored) for t in (data, targets)]
+            return codec.encode_value_reply(pair)
+        except Exception:
+            self._store.discard(stored)
+            raise
+
     def search(self, query: Any) -> List[Any]:
         """This worker's own objects whose tags include every term of the query (or the one
         object a term names by id), as PySyft's ``worker.search`` gave them."""
@@ -438,6 +463,18 @@ class BaseWorker:
             ptr = self._request(location, "store", [tensor, tensor.id])
         ptr.garbage_collect_data = garbage_collect_data
         return ptr
+
+    def make_batch(self, data: PointerTensor, targets: PointerTensor, indices: List[int]):
+        """Pointers to the rows of data and targets at indices, made on their worker."""
+        for ptr in (data, targets):
+            if not isinstance(ptr, PointerTensor):
+                raise TypeError("a federated batch is made of pointers to a worker's data")
+            ptr.check_live()
+        if targets._location is not data._location:
+            raise TensorsNotCollocatedException(
+                f"the data is on {data._location.id} but its targets are on {targets._location.id}")
+        pair = self._request(data._location, "batch", [data, targets, list(indices)], [data, targets])
+        return pair[0], pair[1]
 
     def request_search(self, query: Any, location: "BaseWorker") -> List[PointerTensor]:
         """Pointers to location's objects that match the query. They do not delete what they
