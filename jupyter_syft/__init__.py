@@ -18,6 +18,7 @@ from .nn import ParameterPointer
 from .grid import PrivateGridNetwork
 from .federated.dataset import BaseDataset, FederatedDataset
 from .federated.dataloader import FederatedDataLoader
+from .sandbox import create_sandbox
 from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
 
 __version__ = "0.1.0"
@@ -36,7 +37,7 @@ __all__ = [
     "hook", "exceptions", "TensorsNotCollocatedException", "ObjectNotFoundError",
     "PointerFetchedError", "PointerDeletedError", "CannotRequestObjectAttribute",
     "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "BaseDataset",
-    "FederatedDataset", "FederatedDataLoader", "RemoteValueError", "OperationNotAllowedError",
+    "FederatedDataset", "FederatedDataLoader", "create_sandbox", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
 ]
 
