@@ -4,6 +4,8 @@
 No torch function is wrapped: remote work happens in PointerTensor.__torch_function__, so plain
 local tensors run exactly as fast as before the hook.
 """
+import warnings
+
 import torch
 from torch import nn
 
@@ -94,6 +96,10 @@ class TorchHook:
         if torch_module is not torch:
             raise TypeError("TorchHook expects the torch module: sy.TorchHook(torch)")
         install_tensor_api()
+        # A tensor fetched with .get() keeps requires_grad (PySyft printed it so), and current
+        # torch warns when such a tensor becomes a Python number (`float(loss)` in Part 07).
+        warnings.filterwarnings("ignore", category=UserWarning,
+                                message="Converting a tensor with requires_grad=True to a scalar")
         self.torch = torch_module
         if local_worker is not None:
             jupyter_syft.local_worker = get_worker(local_worker)
@@ -102,5 +108,3 @@ class TorchHook:
         jupyter_syft.hook = self
         jupyter_syft.torch = torch_module
 
-    def __repr__(self) -> str:
-        return f"<TorchHook local_worker:{self.local_worker.id}>"
