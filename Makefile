@@ -41,3 +41,4 @@ bench: setup
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_extension.py
 	$(PY) bench/bench_federated.py
+	$(PY) bench/bench_part07.py

@@ -30,3 +30,8 @@ def test_federated_benchmark_runs_and_its_correctness_check_passes():
     assert "max |weight difference| = " in out and "FAILED" not in out
     for row in ("(a) plain torch, local", "(b) ours (jupyter_syft), bob", "messages per step"):
         assert row in out
+
+
+def test_part07_benchmark_runs_and_its_loss_check_passes():
+    out = run("bench_part07.py", "--quick", "--no-peer")  # exit status 1 if the losses differ
+    assert "summed loss" in out and ": ok;" in out and "messages per batch" in out
