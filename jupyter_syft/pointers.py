@@ -9,7 +9,7 @@ from typing import Any, Callable, Dict, List
 import torch
 from torch._C import DisableTorchFunctionSubclass
 
-from . import codec, commands, tags
+from . import codec, commands, tags, training
 from .exceptions import (CannotRequestObjectAttribute, PointerDeletedError, PointerFetchedError,
                          RemoteValueError, TensorsNotCollocatedException)
 from .ids import new_id
@@ -115,6 +115,9 @@ class PointerTensor(torch.Tensor):
                 f"or copy the attribute first: x.{self._point_to_attr}.copy().get()")
         tensor = self._owner.fetch(self._location, self._id_at_location)
         self._set_state(FETCHED)
+        if training.log.listeners and type(tensor) is torch.Tensor and tensor.dim() == 0 \
+                and tensor.is_floating_point():  # a loss came home: a training view plots it
+            training.log.loss(self._location.id, float(tensor.detach()))
         return tensor
 
     def send(self, *locations, **kwargs) -> "PointerTensor":

@@ -386,3 +386,42 @@ def test_a_cycle_between_workers_ends_as_a_cycle(bob, alice):
     path, end = snapshot.chain(alice._store.objects[22])
     assert end == "cycle" and len(path) <= 4
     bob.clear_objects()
+
+
+def test_training_view_follows_the_loader_and_the_losses(live, bob, alice):
+    from jupyter_syft import training
+
+    data = torch.utils.data.TensorDataset(torch.randn(10, 3), torch.randn(10))
+    loader = sy.FederatedDataLoader(data.federate((bob, alice)), batch_size=2)
+    for x, y in loader:  # nobody watches yet: nothing is recorded
+        ((x.sum(1) - y) ** 2).mean().get()
+    assert training.log.losses == {} and not training.log.listeners
+    view = live.training_view()
+    assert repr(view) == "TrainingView()" and "waiting for a FederatedDataLoader" in view.value
+    live._clock.now += 1
+    seen = []
+    for x, y in loader:
+        ((x.sum(1) - y) ** 2).mean().get()
+        live._clock.now += 1  # past the throttle: the view keeps up while the loop runs
+        seen.append(sum(done for done, _ in view.snapshot.get("progress", {}).values()))
+    assert seen[-1] >= 3 and seen == sorted(seen)  # it moved during the loop, not only after
+    live.refresh()
+    snap = view.snapshot
+    assert snap["epoch"] == 1 and snap["progress"] == {"bob": [3, 3], "alice": [3, 3]}
+    assert [len(v) for v in snap["losses"].values()] == [3, 3]
+    assert view.value.count("<polyline") == 2 and "3/3 batches" in view.value
+    json.dumps(snap)  # numbers and ids only
+    live.detach()
+    assert not training.log.listeners  # a detached view stops the recording
+
+
+def test_the_training_log_keeps_memory_and_views_bounded():
+    from jupyter_syft.training import MAX_POINTS, TrainingLog
+
+    log = TrainingLog()
+    for i in range(3 * MAX_POINTS):
+        log.loss("bob", float(i))
+    assert len(log.losses["bob"]) <= MAX_POINTS and log.losses["bob"][-1] == 3 * MAX_POINTS - 1
+    snap = log.snapshot(points=400)
+    assert len(snap["losses"]["bob"]) == 400 and snap["losses"]["bob"][-1] == 3 * MAX_POINTS - 1
+    assert render.training_html(snap).count("<polyline") == 1

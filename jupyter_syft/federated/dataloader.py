@@ -10,6 +10,7 @@ from typing import Any, Iterator, List, Tuple
 
 import torch
 
+from .. import training
 from .dataset import FederatedDataset
 
 
@@ -43,14 +44,24 @@ class FederatedDataLoader:
             batches.pop()
         return batches
 
+    def _count(self, worker_id: Any) -> int:
+        n = len(self.federated_dataset[worker_id])
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
     def __iter__(self) -> Iterator[Tuple[Any, Any]]:
         import jupyter_syft
 
         owner = jupyter_syft.local_worker
+        watch = training.log if training.log.listeners else None  # a view follows the loop
+        if watch:
+            watch.epoch_started({w: self._count(w) for w in self.workers})
         for worker_id in self.workers:
             dataset = self.federated_dataset[worker_id]
-            for indices in self._batches(worker_id):
-                yield owner.make_batch(dataset.data, dataset.targets, indices)
+            for indices in self._batches(worker_id):  # shuffled when reached, as in PySyft
+                batch = owner.make_batch(dataset.data, dataset.targets, indices)
+                if watch:
+                    watch.batch(worker_id)
+                yield batch
 
     def __len__(self) -> int:
         # PySyft's count: all the data points over the batch size, not per worker

@@ -13,7 +13,7 @@ from ..workers.base import BaseWorker, all_workers, get_worker
 from .output_cache import CachedPointer
 
 USAGE = ("usage: %syft [dashboard] | %syft show WORKER_OR_POINTER | %syft del POINTER [POINTER ...] "
-         "| %syft reset [WORKER ...]")
+         "| %syft reset [WORKER ...] | %syft training")
 
 
 @magics_class
@@ -31,7 +31,7 @@ class SyftMagics(Magics):
             return
         command, args = (words[0], words[1:]) if words else ("dashboard", [])
         handler = {"dashboard": self._dashboard, "show": self._show, "del": self._delete,
-                   "reset": self._reset, "help": self._help}.get(command)
+                   "reset": self._reset, "training": self._training, "help": self._help}.get(command)
         if handler is None:
             print(f"%syft: unknown command {command!r}; {USAGE}")
             return
@@ -39,6 +39,13 @@ class SyftMagics(Magics):
             handler(args)
         except Exception as e:  # one line, never a traceback from our internals
             print(f"%syft {command}: {type(e).__name__}: {e}")
+
+    def _training(self, args) -> None:
+        """A live view of the next federated training loop (run it in a later cell)."""
+        if args:
+            print(f"%syft training takes no arguments; {USAGE}")
+            return
+        display(self.live.training_view())
 
     def _help(self, args) -> None:
         print(USAGE)

@@ -14,7 +14,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from ..pointers import DELETED, LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
 from . import snapshot
-from .views import Dashboard, PointerView, WorkerView
+from .views import Dashboard, PointerView, TrainingView, WorkerView
+from .. import training
 
 
 class LiveViews:
@@ -33,6 +34,8 @@ class LiveViews:
         self.variables: Callable[[], Iterable[Tuple[str, Any]]] = lambda: ()
         self._retired: List[tuple] = []  # (worker id, view) of removed workers: shown as gone once
         self._board_key: Any = None  # what the dashboard last drew: variables and traffic
+        self.training: Optional[TrainingView] = None
+        self._training_dirty = False
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
@@ -42,6 +45,10 @@ class LiveViews:
 
     def detach(self) -> None:
         unsubscribe_workers(self._on_worker_event)
+        training.log.unsubscribe(self._on_training_event)
+        if self.training is not None:
+            self.training.close()
+            self.training = None
         for worker, listener in list(self._watched.values()):
             worker._store.unsubscribe(listener)
             worker.unsubscribe_pointers(self._on_pointer_event)
@@ -88,6 +95,21 @@ class LiveViews:
             self.on_store_change()
         if (self.worker_views or self.dashboard) and self._clock() - self._last_refresh >= self.throttle:
             self.refresh()  # a long cell: show progress, at most every `throttle` seconds
+
+    def _on_training_event(self) -> None:
+        self._training_dirty = True
+        if self._clock() - self._last_refresh >= self.throttle:
+            self.refresh()  # the loop is running: show it, at most every `throttle` seconds
+
+    def training_view(self) -> TrainingView:
+        """The training view, following the training log from now on (a fresh log)."""
+        training.log.reset()
+        if self.training is None:
+            self.training = TrainingView()
+            training.log.subscribe(self._on_training_event)
+        self.training.show(training.log.snapshot())
+        self._training_dirty = False
+        return self.training
 
     def _on_pointer_event(self, event: str, ptr: PointerTensor) -> None:
         pid = ptr._id
@@ -173,6 +195,9 @@ class LiveViews:
                 view = self.pointer_views.get(pid)
                 if view is not None:
                     view.show(snap)
+            if self.training is not None and self._training_dirty:
+                self._training_dirty = False
+                self.training.show(training.log.snapshot())
             if self.dashboard is not None and self._dashboard_dirty:
                 self._dashboard_dirty = False
                 self.dashboard.show(self._dashboard_data())

@@ -449,3 +449,54 @@ def dashboard_html(board: Dict[str, Any]) -> str:
         return f'{_STYLE}<div class="jsyft"><span class="muted">no workers yet</span></div>'
     return (f'{_STYLE}<div class="jsyft jsyft-dash"><div class="jsyft-board">{board_svg(board)}</div>'
             f'<div class="jsyft-caption">{_e(CAPTION)}</div></div>')
+
+
+# --- training you can watch ------------------------------------------------------------------
+_LINE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf")
+PLOT_W, PLOT_H = 420, 140
+
+
+def training_html(snap: Dict[str, Any]) -> str:
+    """Each worker's batches this epoch as a bar, and the losses that came home as lines."""
+    progress, losses = snap.get("progress", {}), snap.get("losses", {})
+    workers = list(dict.fromkeys([*progress, *losses]))
+    if not workers:
+        return (f'{_STYLE}<div class="jsyft"><b>Training</b> <span class="muted">· waiting for a '
+                'FederatedDataLoader or for losses to come home with .get()</span></div>')
+    colour = {w: _LINE_COLOURS[i % len(_LINE_COLOURS)] for i, w in enumerate(workers)}
+    rows = []
+    for w in workers:
+        done, total = progress.get(w, [0, 0])
+        width = 0 if not total else round(100 * min(done, total) / total)
+        last = losses.get(w)
+        rows.append(
+            f'<tr><td style="color:{colour[w]}"><b>{_e(w)}</b></td>'
+            f'<td style="min-width:140px"><div style="background:var(--jp-layout-color3,#ddd);height:8px">'
+            f'<div style="width:{width}%;background:{colour[w]};height:8px"></div></div></td>'
+            f'<td class="muted">{done}/{total} batches</td>'
+            f'<td class="muted">{"last loss " + format(last[-1], ".4g") if last else ""}</td></tr>')
+    head = f'<b>Training</b> <span class="muted">· epoch {snap.get("epoch", 0)}</span>'
+    return f'{_STYLE}<div class="jsyft">{head}<table>{"".join(rows)}</table>{_loss_plot(losses, colour)}</div>'
+
+
+def _loss_plot(losses: Dict[str, List[float]], colour: Dict[str, str]) -> str:
+    series = {w: v for w, v in losses.items() if v}  # already thinned by the training log
+    if not series:
+        return ""
+    values = [x for v in series.values() for x in v]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    longest = max(len(v) for v in series.values())
+    parts = [f'<svg width="{PLOT_W}" height="{PLOT_H + 16}" xmlns="http://www.w3.org/2000/svg" '
+             'font-family="monospace" font-size="10">',
+             f'<text x="0" y="10" fill="currentColor">{high:.4g}</text>',
+             f'<text x="0" y="{PLOT_H + 12}" fill="currentColor">{low:.4g}</text>']
+    for w, v in series.items():
+        step = (PLOT_W - 60) / max(1, longest - 1)
+        points = " ".join(f"{55 + i * step:.1f},{4 + (PLOT_H - 8) * (high - x) / span:.1f}"
+                          for i, x in enumerate(v))
+        parts.append(f'<polyline fill="none" stroke="{colour[w]}" stroke-width="1.5" '
+                     f'points="{points}"><title>{_e(w)}</title></polyline>')
+    parts.append("</svg>")
+    return '<div class="muted">losses brought home with .get(), per worker</div>' + "".join(parts)

@@ -58,3 +58,19 @@ class Dashboard(widgets.HTML):
 
     def __repr__(self) -> str:
         return "Dashboard()"
+
+
+class TrainingView(widgets.HTML):
+    """A federated training loop as it runs: each worker's batches this epoch, and the losses
+    that came home with .get(), per worker. Its `snapshot` is the training log's numbers."""
+
+    snapshot = DictTrait().tag(sync=True)
+
+    def show(self, snap: Dict[str, Any]) -> None:
+        if snap != self.snapshot:
+            with self.hold_sync():
+                self.snapshot = snap
+                self.value = render.training_html(snap)
+
+    def __repr__(self) -> str:
+        return "TrainingView()"
