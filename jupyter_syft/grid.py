@@ -6,7 +6,15 @@ class PrivateGridNetwork:
     def __init__(self, *workers) -> None:
         from .workers import get_worker
 
-        self.workers = [get_worker(w) for w in workers]
+        self._ids = [get_worker(w).id for w in workers]  # looked up again at each search
+
+    @property
+    def workers(self) -> List:
+        """The grid's workers as they are now (a removed one drops out; a re-created one is
+        found again by its id)."""
+        from .workers.base import _WORKERS
+
+        return [_WORKERS[i] for i in self._ids if i in _WORKERS]
 
     def search(self, *query) -> Dict[Any, List]:
         """{worker id: [pointers]} for the workers holding objects tagged with every term."""

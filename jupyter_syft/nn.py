@@ -201,5 +201,7 @@ def _module_owner(self: nn.Module) -> BaseWorker:
 
 MODULE_API = {
     "send": module_send, "get": module_get, "move": module_move, "copy": module_copy,
-    "location": property(_module_location), "owner": property(_module_owner),
+    # torch.jit.unused: TorchScript compiles a module's properties unless told not to
+    "location": property(torch.jit.unused(_module_location)),
+    "owner": property(torch.jit.unused(_module_owner)),
 }

@@ -68,7 +68,6 @@ def create_sandbox(gbs: Dict[str, Any], verbose: bool = True, download_data: boo
     if download_data and importlib.util.find_spec("sklearn") is None:
         raise DependencyError("the sandbox's datasets come from scikit-learn, which is not "
                               "installed: pip install scikit-learn")
-    torch_module = gbs.get("torch", gbs.get("th", torch))
 
     def say(text: str) -> None:
         if verbose:
@@ -76,7 +75,7 @@ def create_sandbox(gbs: Dict[str, Any], verbose: bool = True, download_data: boo
 
     print("Setting up Sandbox...")
     say("\t- Hooking PyTorch")
-    hook = sy.TorchHook(torch_module)
+    hook = sy.TorchHook(torch)  # our own import: a notebook's `th` may be anything
     say("\t- Creating Virtual Workers:")
     workers = []
     for name in WORKER_NAMES:

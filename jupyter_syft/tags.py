@@ -20,10 +20,32 @@ class TaggedTensor(torch.Tensor):
     __torch_function__ = torch._C._disabled_torch_function_impl
 
     def __repr__(self, *, tensor_contents=None) -> str:
-        plain = self.as_subclass(torch.Tensor)  # the same data, printed as `tensor(...)`
-        return torch.Tensor.__repr__(plain) + tag_lines(self, tensor_first=True)
+        return _as_plain(self, torch.Tensor.__repr__) + tag_lines(self, tensor_first=True)
 
     __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return _as_plain(self, lambda t: torch.Tensor.__format__(t, spec))
+
+    def __deepcopy__(self, memo):
+        copy = _as_plain(self, lambda t: torch.Tensor.__deepcopy__(t, memo))  # keeps __dict__
+        copy.__class__ = TaggedTensor
+        return copy
+
+    def __reduce_ex__(self, protocol):
+        # Saved (pickle, torch.save) as a plain tensor: readable anywhere, by torch.load's
+        # default weights_only too; the tags are not saved.
+        return _as_plain(self, lambda t: torch.Tensor.__reduce_ex__(t, protocol))
+
+
+def _as_plain(t: "TaggedTensor", action):
+    """Run action on t seen as a plain tensor (printing it as `tensor(...)`, with its own
+    requires_grad), then give it its class back."""
+    t.__class__ = torch.Tensor
+    try:
+        return action(t)
+    finally:
+        t.__class__ = TaggedTensor
 
 
 def tags_of(obj: Any) -> List[str]:
@@ -46,16 +68,24 @@ def tag_lines(obj: Any, tensor_first: bool) -> str:
     return text + (described + shape if tensor_first else shape + described)
 
 
+def _what(value: Any) -> str:
+    """A bounded description of a bad value (an error never echoes input at length)."""
+    if isinstance(value, (str, bytes)):
+        return f"a {type(value).__name__} of {len(value)} characters" if len(value) > 40 else repr(value)
+    return f"a {type(value).__name__}"
+
+
 def check_tags(tags: Iterable[Any]) -> List[str]:
-    found = []
+    tags = list(tags)
+    if len(tags) > MAX_TAGS:  # before looking at any: a hostile list may be long
+        raise ValueError(f"a tensor takes at most {MAX_TAGS} tags, not {len(tags)}")
+    found: List[str] = []
     for t in tags:
         if type(t) is not str or not t or len(t) > MAX_TAG_CHARS:
             raise TypeError(f"a tag is a non-empty string of at most {MAX_TAG_CHARS} characters, "
-                            f"not {t!r}")
+                            f"not {_what(t)}")
         if t not in found:
             found.append(t)
-    if len(found) > MAX_TAGS:
-        raise ValueError(f"a tensor takes at most {MAX_TAGS} tags")
     return found
 
 
@@ -113,7 +143,7 @@ def check_query(query: Any) -> list:
         raise TypeError("search takes a tag, an id, or a list of them, like bob.search(['#boston'])")
     for item in query:
         if not ((type(item) is str and len(item) <= MAX_TAG_CHARS) or type(item) is int):
-            raise TypeError(f"a search term is a tag (a string) or an object id, not {item!r}")
+            raise TypeError(f"a search term is a tag (a string) or an object id, not {_what(item)}")
     return list(query)
 
 
@@ -122,8 +152,7 @@ def search(objects: dict, query: Any) -> List[tuple]:
     An item that is an object's id (or its text) gives just that object; an empty query gives
     every tagged object."""
     query = check_query(query)
-    for item in query:
-        key = item if type(item) is int else (int(item) if item.isdigit() else None)
-        if key is not None and key in objects:
-            return [(key, objects[key])]
+    for item in query:  # ids are ints, as PySyft compared them (a string is always a tag)
+        if type(item) is int and item in objects:
+            return [(item, objects[item])]
     return [(i, obj) for i, obj in objects.items() if tags_of(obj) and matches(i, obj, query)]

@@ -101,7 +101,8 @@ def test_the_batch_message_refuses_bad_rows(bob):
     d, t = fed["bob"].data, fed["bob"].targets
     kept = {k: v.clone() for k, v in bob._objects.items()}
     for indices, kind in (([0, 9], "IndexError"), (["x"], "MalformedMessageError"),
-                          ("0", "MalformedMessageError"), ([-9], "IndexError")):
+                          ("0", "MalformedMessageError"), ([-9], "IndexError"), ([-1], "IndexError"),
+                          ([0] * 5, "ValueError")):  # more rows than the dataset has
         message = codec.encode(["batch", [], Ref(d.id_at_location), Ref(t.id_at_location), indices])
         ok, value = codec.decode_reply(bob.recv_msg(message), ExtDecoder())
         assert not ok and value[0] == kind, value

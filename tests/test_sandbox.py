@@ -62,7 +62,7 @@ def test_the_sandbox_prints_and_fills_the_namespace(capsys):
 
 def test_quiet_sandbox_prints_two_lines(capsys):
     _fresh()
-    sy.create_sandbox({"torch": torch}, verbose=False)
+    sy.create_sandbox({"torch": torch, "th": 0.5}, verbose=False)  # a notebook's own `th`
     assert capsys.readouterr().out == "Setting up Sandbox...\nDone!\n"
     _fresh()
 

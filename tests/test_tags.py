@@ -46,7 +46,7 @@ def test_worker_search_is_an_and_over_tags_and_returns_its_own_objects(bob):
     assert bob.search(["#nothing", "#boston"]) == []  # an AND, also when the first term misses
     assert len(bob.search([])) == 3  # every tagged object
     assert bob.search(x.id_at_location)[0] is bob._objects[x.id_at_location]  # by id
-    assert bob.search(str(z.id_at_location))[0].tags == ["#fun", "#mnist"]
+    assert bob.search(str(z.id_at_location)) == []  # a string is a tag: ids are ints, as in PySyft
     del y
     assert len(bob.search("#boston")) == 1  # after a delete
     x.get()
@@ -102,3 +102,64 @@ def test_bad_tags_are_refused_and_nothing_is_kept(bob):
     assert bob._objects == {}
     ok, value = codec.decode_reply(bob.recv_msg(codec.encode(["search", [], {"a": 1}])), ExtDecoder())
     assert not ok and value[0] == "TypeError"
+
+
+def test_tags_come_home_and_follow_moves(bob, alice):
+    x = tagged().send(bob)
+    x.move(alice)
+    assert alice.search("#boston")[0].description == BOSTON
+    back = x.get()
+    assert back.tags == ["#fun", "#boston", "#housing"] and back.description == BOSTON
+    y = tagged().send(bob)
+    y.remote_send(alice)
+    assert len(alice.search("#boston")) == 1
+
+
+def test_tagged_tensors_copy_save_and_format_like_plain_ones(tmp_path):
+    import copy
+
+    t = torch.tensor([1.0], requires_grad=True).tag("#t")
+    assert repr(t).startswith("tensor([1.], requires_grad=True)\n\tTags: #t ")
+    c = copy.deepcopy(t)
+    assert c.tags == ["#t"] and c.requires_grad and c is not t
+    torch.save({"x": t}, tmp_path / "t.pt")
+    loaded = torch.load(tmp_path / "t.pt")  # torch's default, weights_only, reads it
+    assert type(loaded["x"]) is torch.Tensor and torch.equal(loaded["x"], t)
+    assert f"{torch.tensor(3.0).tag('#z'):.2f}" == "3.00"
+
+
+def test_errors_never_echo_long_input_and_long_tag_lists_are_refused_first(bob):
+    with pytest.raises(TypeError) as error:
+        bob.search("#" + "x" * 10_000)
+    assert len(str(error.value)) < 200
+    with pytest.raises(ValueError, match="at most 64 tags, not 100000"):
+        torch.tensor([1]).tag(*[f"#{i}" for i in range(100_000)])
+
+
+def test_search_pointers_cannot_hand_on_what_they_do_not_own(bob, alice):
+    x = tagged().send(bob)
+    [found] = sy.local_worker.request_search("#boston", location=bob)
+    with pytest.raises(ValueError, match="does not own"):
+        found.send(alice)
+    assert len(bob._objects) == 1 and alice._objects == {} and x.location is bob
+
+
+def test_the_grid_skips_removed_workers_and_finds_recreated_ones(hook, bob):
+    from jupyter_syft.workers import remove_worker
+
+    carol = sy.VirtualWorker(hook, id="carol_grid")
+    tagged().send(carol, garbage_collect_data=False)
+    grid = sy.PrivateGridNetwork(bob, carol)
+    remove_worker(carol)
+    assert grid.search("#boston") == {}
+    again = sy.VirtualWorker(hook, id="carol_grid")
+    tagged().send(again, garbage_collect_data=False)
+    assert list(grid.search("#boston")) == ["carol_grid"]
+    remove_worker(again)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch deprecates TorchScript itself
+def test_the_hook_leaves_torchscript_working(hook):
+    model = torch.nn.Linear(2, 1)
+    assert torch.jit.script(model)(torch.ones(1, 2)).shape == (1, 1)
+    assert torch.jit.trace(model, torch.ones(1, 2))(torch.ones(1, 2)).shape == (1, 1)

@@ -223,6 +223,8 @@ class BaseWorker:
         if isinstance(obj, PointerTensor):  # a pointer goes home as a pointer, with its own id
             reply = codec.encode_value_reply(PointerDesc.of(obj))
             obj.garbage_collect_data = False  # what it names now belongs to the new pointer
+        elif tags.tags_of(obj) or tags.description_of(obj) is not None:  # they come home too
+            reply = codec.encode_value_reply([obj, tags.tags_of(obj), tags.description_of(obj)])
         else:
             reply = codec.encode_tensor_reply(obj)
         self._store.pop(fields[0])  # only once the reply exists: a failed get loses nothing
@@ -294,9 +296,13 @@ class BaseWorker:
             _check(isinstance(t, torch.Tensor) and not isinstance(t, PointerTensor) and t.dim() > 0,
                    "batch takes rows of stored tensors")
         _check(all(type(i) is int for i in indices), "batch indices must be ints")
+        for t in (data, targets):
+            # a batch is at most the whole dataset: no request can make the worker allocate more
+            if len(indices) > t.shape[0]:
+                raise ValueError(f"a batch of {len(indices)} rows from {t.shape[0]} rows")
         rows = torch.tensor(indices, dtype=torch.long)
         for t in (data, targets):
-            if len(indices) and (int(rows.min()) < -t.shape[0] or int(rows.max()) >= t.shape[0]):
+            if len(indices) and (int(rows.min()) < 0 or int(rows.max()) >= t.shape[0]):
                 raise IndexError(f"a batch index is out of range for {t.shape[0]} rows")
         stored: List[int] = []
         try:
@@ -333,7 +339,9 @@ class BaseWorker:
         if destination is self:
             raise ValueError(f"the object is already on {self.id}")
         value = PointerDesc.of(obj) if isinstance(obj, PointerTensor) else obj
-        ptr = self._request(destination, "store", [value, obj_id])
+        labels, description = tags.tags_of(obj), tags.description_of(obj)
+        extra = [labels, description] if labels or description is not None else []
+        ptr = self._request(destination, "store", [value, obj_id, *extra])
         ptr.garbage_collect_data = False  # the caller's pointer will name it, not this one
         if isinstance(obj, PointerTensor):
             obj.garbage_collect_data = False  # the copy at the destination now owns the chain
@@ -495,7 +503,14 @@ class BaseWorker:
         return pointers
 
     def fetch(self, location: "BaseWorker", obj_id: int) -> torch.Tensor:
-        return self._request(location, "get", [obj_id])
+        value = self._request(location, "get", [obj_id])
+        if type(value) is list:  # a tagged tensor: [tensor, tags, description]
+            if len(value) != 3 or not isinstance(value[0], torch.Tensor) or type(value[1]) is not list:
+                raise MalformedMessageError("a tagged get reply has the wrong layout")
+            tensor, labels, description = value
+            tags.set_tags(tensor, labels, description if type(description) is str else None)
+            return tensor
+        return value
 
     def send_tensors(self, tensors: List[torch.Tensor], location: "BaseWorker") -> List[PointerTensor]:
         """Send several tensors in one request (a model's parameters). The pointers are made
@@ -543,6 +558,11 @@ class BaseWorker:
 
     def send_pointer(self, ptr: PointerTensor, location: "BaseWorker") -> PointerTensor:
         """x_ptr.send(alice): alice keeps a pointer of her own to what x_ptr names."""
+        if not ptr.garbage_collect_data:
+            raise ValueError(
+                f"{ptr!r} does not own its tensor (it came from a search, or was sent on "
+                "already), so it cannot hand it on: alice's pointer would delete it. Use "
+                ".copy().send(...) to chain a copy")
         new = self._request(location, "store", [PointerDesc.of(ptr), ptr._id])
         ptr.garbage_collect_data = False  # alice's pointer owns the remote tensor now
         ptr._grad_known = ptr._grad_pointer = None
