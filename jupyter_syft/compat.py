@@ -46,6 +46,17 @@ def install_syft_alias() -> bool:
     return True
 
 
+def install_torchvision_stand_in() -> bool:
+    """Name jupyter_syft.vision `torchvision` when no torchvision is installed (Part 06)."""
+    if "torchvision" in sys.modules or importlib.util.find_spec("torchvision") is not None:
+        return False
+    vision = importlib.import_module("jupyter_syft.vision")
+    sys.modules["torchvision"] = vision
+    sys.modules["torchvision.datasets"] = vision.datasets
+    sys.modules["torchvision.transforms"] = vision.transforms
+    return True
+
+
 def remove_syft_alias() -> None:
     for alias, target in ALIASES.items():
         module = sys.modules.get(alias)

@@ -62,6 +62,11 @@ def load_ipython_extension(shell) -> None:
     global _loaded
     if _loaded is None:
         _loaded = _Loaded(shell)
+    # Part 06's `from torchvision import datasets, transforms`, where no torchvision is
+    # installed (only in a kernel that loaded the extension: other libraries are not misled)
+    from .. import compat
+
+    compat.install_torchvision_stand_in()
 
 
 def unload_ipython_extension(shell) -> None:
