@@ -388,3 +388,55 @@ def assert_fits(output):
                 [board.scrollWidth, board.clientWidth], svg.viewBox.baseVal.width]; }""")
     assert svg["right"] <= area["right"] + 0.5 and scroll[0] <= scroll[1], (svg, area, scroll)
     assert svg["width"] >= 0.8 * natural - 0.5, (svg["width"], natural)
+
+
+TRAINING_CELLS = [
+    "%load_ext jupyter_syft",
+    "import torch, syft as sy\nfrom torch import nn\nhook = sy.TorchHook(torch)\n"
+    "bob = sy.VirtualWorker(hook, id='bob')\nalice = sy.VirtualWorker(hook, id='alice')\n"
+    "torch.manual_seed(0)\n"
+    "data = torch.utils.data.TensorDataset(torch.randn(320, 4), torch.randn(320))\n"
+    "loader = sy.FederatedDataLoader(data.federate((bob, alice)), batch_size=16)\n"
+    "model = nn.Linear(4, 1)\nopt = torch.optim.SGD(model.parameters(), lr=0.05)",
+    "%syft training",
+    "import time\nfor epoch in range(3):\n    for x, y in loader:\n        model.send(x.location)\n"
+    "        opt.zero_grad()\n        loss = ((model(x).view(-1) - y) ** 2).mean()\n"
+    "        loss.backward()\n        opt.step()\n        model.get()\n        loss.get()\n"
+    "        time.sleep(0.02)\nprint('done')",
+]
+
+
+def test_jupyterlab_training_view_follows_a_running_loop(browser_page, tmp_path):
+    server = Server("lab", tmp_path)
+    page = browser_page
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in TRAINING_CELLS])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "root" / "training.ipynb")
+    try:
+        page.goto(f"{server.url}/lab/tree/training.ipynb")
+        page.wait_for_function(KERNEL_IDLE)
+
+        def run(source, wait=True):
+            # without waiting, the command is started and not awaited: the cell runs on
+            index = page.evaluate(RUN_CELL if wait else RUN_CELL.replace("await ", ""), source)
+            if wait:
+                page.wait_for_function(KERNEL_IDLE)
+            return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+
+        for source in TRAINING_CELLS[:2]:
+            run(source)
+        view = run(TRAINING_CELLS[2])
+        view.get_by_text("waiting for a FederatedDataLoader").wait_for()
+        run(TRAINING_CELLS[3], wait=False)
+        # while the loop runs, the view moves: some batches done, not yet all
+        page.wait_for_function("""() => /epoch [12]/.test(document.body.innerText)
+                                  && /batches/.test(document.body.innerText)""", timeout=60_000)
+        page.wait_for_function(KERNEL_IDLE, timeout=120_000)
+        page.get_by_text("epoch 3").wait_for()
+        assert view.locator("polyline").count() == 2  # one loss line per worker
+        assert view.get_by_text("10/10 batches").count() == 2
+        view.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "lab-training-view.png"))
+        view.screenshot(path=str(ARTIFACTS / "lab-training-view-widget.png"))
+    finally:
+        server.stop()
