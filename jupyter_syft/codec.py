@@ -396,7 +396,8 @@ class ExtDecoder:
         if code == ATTR_REF:
             _check(len(payload) > 8, "attribute reference has the wrong size")
             attr = bytes(payload[8:]).decode("ascii", "replace")
-            _check(attr in POINTER_ATTRIBUTES, f"a pointer cannot name attribute {attr!r}")
+            _check(attr in POINTER_ATTRIBUTES,  # the name is not echoed: it may be any length
+                   f"a pointer can name only {' or '.join(POINTER_ATTRIBUTES)} of a tensor")
             return self.attr_ref(_ID.unpack_from(payload)[0], attr)
         if code == POINTER:
             return self.pointer_desc(_decode_pointer_desc(payload))

@@ -87,15 +87,6 @@ def _swap_all(olds: list, news: list) -> None:
         raise RuntimeError(f"cannot swap a model's tensor in place ({e})") from None
 
 
-def locations(module: nn.Module) -> Dict[Optional[BaseWorker], int]:
-    """Where a module's tensors are: {worker or None for local: how many}."""
-    where: Dict[Optional[BaseWorker], int] = {}
-    for _, _, t in _tensors(module):
-        loc = t._location if isinstance(t, PointerTensor) else None
-        where[loc] = where.get(loc, 0) + 1
-    return where
-
-
 def module_send(self: nn.Module, *workers, **kwargs) -> nn.Module:
     """Send every parameter and buffer to a worker in one message; the module is changed in
     place and returned, as in PySyft."""
@@ -178,7 +169,7 @@ def module_move(self: nn.Module, worker) -> None:
 
 def module_copy(self: nn.Module) -> nn.Module:
     """A deep copy of a local model (``model.copy().send(bob)`` in Part 04)."""
-    if any(w is not None for w in locations(self)):
+    if any(isinstance(t, PointerTensor) for _, _, t in _tensors(self)):
         raise RuntimeError(
             f"{type(self).__name__} is on a worker; copy it before sending it, or .get() it first")
     return copy.deepcopy(self)

@@ -25,12 +25,13 @@ class PointerTensor(torch.Tensor):
     """
 
     _point_to_attr = None  # set on attribute pointers only
-    # What the owner last learnt of the remote tensor's grad: (owner's request count for the
-    # location then, whether a grad exists). Valid until the owner sends that worker anything.
+    # What the owner last learnt of the remote tensor's grad: (BaseWorker._grad_epoch then,
+    # whether a grad exists). Valid until the owner sends that worker anything.
     _grad_known = None
     _grad_pointer = None  # the attribute pointer last handed out for .grad, while it is known
-    _grad_cacheable = True
+    _grad_cacheable = True  # False for links of chains: others may change the grad
     _may_chain = False  # may name a pointer on its worker (a chain): no whole-step shortcuts
+
     @staticmethod
     def __new__(cls, location, id_at_location: int, shape, dtype: torch.dtype,
                 requires_grad: bool = False, owner=None, id: int = None,
@@ -341,6 +342,13 @@ _GET_FIRST_EXAMPLES = {
 }
 
 
+def _no_module_conversion(func, args, kwargs):
+    # nn.Module._apply (model.double(), model.to(...), model.cpu()) asks this of each parameter
+    raise RemoteValueError(
+        "a model on a worker cannot change its dtype or device (.double(), .to(...)); "
+        "call model.get() first, convert it, then send it again")
+
+
 def _needs_get(func, args, kwargs):
     ptr = args[0] if args and isinstance(args[0], PointerTensor) else None
     where = f" on {ptr._location.id}" if ptr is not None else " on its worker"
@@ -364,18 +372,9 @@ for _f in (_T.shape.__get__, _T.dtype.__get__, _T.ndim.__get__, _T.device.__get_
            _T.get_device):
     _LOCAL[_f] = _from_metadata
 _LOCAL[_T.requires_grad.__get__] = _requires_grad
-
-
-def _no_module_conversion(func, args, kwargs):
-    # nn.Module._apply (model.double(), model.to(...), model.cpu()) asks this of each parameter
-    raise RemoteValueError(
-        "a model on a worker cannot change its dtype or device (.double(), .to(...)); "
-        "call model.get() first, convert it, then send it again")
-
-
-_LOCAL[torch._has_compatible_shallow_copy_type] = _no_module_conversion
 _LOCAL[_T.requires_grad.__set__] = _set_requires_grad
 for _f in (_T.item, _T.tolist, _T.numpy, _T.__bool__, _T.__int__, _T.__float__, _T.__index__,
            _T.__complex__, _T.__array__, _T.data_ptr, _T.storage, _T.untyped_storage,
            _T.__reduce_ex__, _T.__deepcopy__, _T.__dlpack__, _T.__contains__):
     _LOCAL[_f] = _needs_get
+_LOCAL[torch._has_compatible_shallow_copy_type] = _no_module_conversion

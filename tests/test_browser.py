@@ -308,22 +308,39 @@ DASHBOARD_CELLS = [
 BOARD_TEXTS = """(output) => Array.from(output.querySelectorAll('.jsyft-board svg text'), t => t.textContent)"""
 
 
-def test_jupyterlab_dashboard_draws_chains_and_models(browser_page, tmp_path):
+def lab_with_notebook(page, tmp_path, name: str, cells) -> "Server":
+    """JupyterLab serving a notebook of these code cells, opened in page with its kernel idle."""
     server = Server("lab", tmp_path)
-    page = browser_page
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DASHBOARD_CELLS])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "root" / "dashboard.ipynb")
+    nbformat.write(nb, tmp_path / "root" / f"{name}.ipynb")
     try:
-        page.goto(f"{server.url}/lab/tree/dashboard.ipynb")
+        page.goto(f"{server.url}/lab/tree/{name}.ipynb")
         page.wait_for_function(KERNEL_IDLE)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def run_cell(page, source: str, wait: bool = True):
+    """Run the notebook's cell holding source; its output area. Without waiting, the command
+    is started and not awaited: the cell goes on running."""
+    index = page.evaluate(RUN_CELL if wait else RUN_CELL.replace("await ", ""), source)
+    if wait:
+        page.wait_for_function(KERNEL_IDLE)
+    return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+
+
+def test_jupyterlab_dashboard_draws_chains_and_models(browser_page, tmp_path):
+    page = browser_page
+    server = lab_with_notebook(page, tmp_path, "dashboard", DASHBOARD_CELLS)
+    try:
         page.evaluate("window.jupyterapp.shell.activateById('jupyter-syft-panel')")
         panel = page.locator("#jupyter-syft-panel")
 
         def run(source):
-            index = page.evaluate(RUN_CELL, source)
-            page.wait_for_function(KERNEL_IDLE)
-            return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+            return run_cell(page, source)
 
         for source in DASHBOARD_CELLS[:3]:
             run(source)
@@ -407,21 +424,11 @@ TRAINING_CELLS = [
 
 
 def test_jupyterlab_training_view_follows_a_running_loop(browser_page, tmp_path):
-    server = Server("lab", tmp_path)
     page = browser_page
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in TRAINING_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, tmp_path / "root" / "training.ipynb")
+    server = lab_with_notebook(page, tmp_path, "training", TRAINING_CELLS)
     try:
-        page.goto(f"{server.url}/lab/tree/training.ipynb")
-        page.wait_for_function(KERNEL_IDLE)
-
         def run(source, wait=True):
-            # without waiting, the command is started and not awaited: the cell runs on
-            index = page.evaluate(RUN_CELL if wait else RUN_CELL.replace("await ", ""), source)
-            if wait:
-                page.wait_for_function(KERNEL_IDLE)
-            return page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".jp-OutputArea-output")
+            return run_cell(page, source, wait)
 
         for source in TRAINING_CELLS[:2]:
             run(source)

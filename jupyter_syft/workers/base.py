@@ -670,13 +670,12 @@ class _Resolver(codec.ExtDecoder):
         self.worker, self.objects, self.inputs, self.depth = worker, worker._store.objects, [], 0
 
     def attr_ref(self, obj_id: int, attr: str) -> Any:
-        value = self.objects.get(obj_id)
-        if value is None:
+        obj = self.objects.get(obj_id)
+        if obj is None:
             raise self.worker._not_found(obj_id)
-        for name in attr.split("."):
-            value = getattr(value, name)
-            if value is None:
-                raise ValueError(f"object {obj_id} on {self.worker.id} has no {attr}")
+        value = getattr(obj, attr)  # grad or data: the codec lets no other name through
+        if value is None:
+            raise ValueError(f"object {obj_id} on {self.worker.id} has no {attr}")
         self.inputs.append((value, obj_id))
         return value
 
