@@ -20,6 +20,7 @@ from .federated.dataset import BaseDataset, FederatedDataset
 from .federated.dataloader import FederatedDataLoader
 from .sandbox import create_sandbox
 from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
+from .plans import Plan, PointerPlan, PointerProtocol, Protocol, func2plan
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "BaseDataset",
     "FederatedDataset", "FederatedDataLoader", "create_sandbox", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
+    "Plan", "PointerPlan", "func2plan", "Protocol", "PointerProtocol",
 ]
 
 

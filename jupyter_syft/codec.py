@@ -16,7 +16,7 @@ from .exceptions import MalformedMessageError, UnsupportedTypeError
 
 # Extension codes on the wire.
 (TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE, POINTER, ATTR_REF,
- MEMORY_FORMAT) = range(1, 14)
+ MEMORY_FORMAT, VAR) = range(1, 15)
 
 # Attributes a pointer may name on its remote tensor (``ptr.grad``, ``ptr.data``).
 POINTER_ATTRIBUTES = ("grad", "data")
@@ -48,6 +48,28 @@ class Ref:
 
     def __init__(self, obj_id: int) -> None:
         self.id = obj_id
+
+
+class Var:
+    """A numbered value inside a plan (an argument, a state tensor or a step's result); only a
+    plan's own decoder accepts it."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __eq__(self, other: Any) -> bool:
+        return type(other) is Var and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash(("Var", self.index))
+
+    def __repr__(self) -> str:
+        return f"Var({self.index})"
+
+
+_VAR = struct.Struct("<I")
 
 
 class PointerDesc:
@@ -275,6 +297,7 @@ _ENCODERS = {
     torch.device: lambda d: _ext(DEVICE, str(d).encode()),
     complex: lambda c: _ext(COMPLEX, struct.pack("<dd", c.real, c.imag)),
     torch.memory_format: lambda f: _ext(MEMORY_FORMAT, bytes((_MEMORY_FORMATS.index(f),))),
+    Var: lambda v: _ext(VAR, _VAR.pack(v.index)),
 }
 
 # One packer for top-level messages; nested records use msgpack.packb (a packer is not reentrant).
@@ -383,6 +406,9 @@ class ExtDecoder:
     def pointer_desc(self, desc: PointerDesc) -> Any:
         return desc
 
+    def var(self, index: int) -> Any:
+        raise MalformedMessageError("a plan value reference is not expected here")
+
     def pointer(self, obj_id: int, shape: list, dtype: torch.dtype, requires_grad: bool) -> Any:
         """A reply's single tensor (the common case; no Meta record to build)."""
         return self.meta(Meta(obj_id, tuple(shape), dtype, requires_grad))
@@ -401,6 +427,9 @@ class ExtDecoder:
             return self.attr_ref(_ID.unpack_from(payload)[0], attr)
         if code == POINTER:
             return self.pointer_desc(_decode_pointer_desc(payload))
+        if code == VAR:
+            _check(len(payload) == 4, "plan value reference has the wrong size")
+            return self.var(_VAR.unpack(payload)[0])
         decoder = _DECODERS.get(code)
         _check(decoder is not None, f"unknown extension type {code}")
         _check(self.depth < MAX_NESTING, f"message nests deeper than {MAX_NESTING} levels")

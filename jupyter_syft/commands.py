@@ -43,6 +43,10 @@ _DENIED = {
 # Tensor methods that route through __torch_function__ without being listed as overridable.
 _UNLISTED_METHODS = ("new_zeros", "new_ones", "new_full", "new_tensor", "unflatten")
 
+# Functions that route through __torch_function__ without being listed as overridable;
+# `torch.autograd.grad` is how a training plan takes its gradients.
+_UNLISTED_FUNCTIONS = {"torch.autograd.grad": torch.autograd.grad}
+
 # Property setters torch routes through __torch_function__ but does not list as overridable;
 # `optimizer.zero_grad()` sets `p.grad = None`, and training code sets `.data` and `.requires_grad`.
 _SETTERS = ("grad", "data", "requires_grad")
@@ -108,6 +112,9 @@ def _build() -> None:
         method = getattr(torch.Tensor, name)
         _BY_NAME[f"Tensor.{name}"] = method
         _BY_FUNC[method] = f"Tensor.{name}"
+    for name, func in _UNLISTED_FUNCTIONS.items():
+        _BY_NAME[name] = func
+        _BY_FUNC[func] = name
     for name in _FACTORIES:
         _BY_NAME[f"torch.{name}"] = getattr(torch, name)
     for attr in _SETTERS:

@@ -44,3 +44,11 @@ class PointerDeletedError(PointerFetchedError):
 
 class CannotRequestObjectAttribute(SyftError, RuntimeError):
     """.get() was called on a pointer to an attribute (``ptr.grad``, ``ptr.data``)."""
+
+
+class PlanBuildError(SyftError, RuntimeError):
+    """A plan could not be traced (a value read, an operation off the allow-list, ...)."""
+
+
+class InvalidPlanError(SyftError, ValueError):
+    """A worker refused a plan before running any of it; the message names the first bad step."""

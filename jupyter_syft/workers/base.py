@@ -13,9 +13,11 @@ from ..codec import Meta, PointerDesc
 from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationNotAllowedError,
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
                           TensorsNotCollocatedException, PointerFetchedError, RemoteValueError,
-                          PointerDeletedError, CannotRequestObjectAttribute)
+                          PointerDeletedError, CannotRequestObjectAttribute, PlanBuildError,
+                         InvalidPlanError)
 from ..ids import new_id
 from ..pointers import PointerTensor
+from ..plans import serve as plan_serving
 from ..store import ObjectStore
 
 # Every worker by id, so that re-running `VirtualWorker(hook, id="bob")` finds bob again.
@@ -30,7 +32,7 @@ _ERROR_TYPES: Dict[str, type] = {
         ObjectNotFoundError, OperationNotAllowedError, MalformedMessageError,
         UnsupportedTypeError, TensorsNotCollocatedException, PointerFetchedError,
         RemoteValueError, SyftError, PointerDeletedError, CannotRequestObjectAttribute,
-        WorkerNotFoundError,
+        WorkerNotFoundError, PlanBuildError, InvalidPlanError,
     )
 }
 _ERROR_TYPES["LinAlgError"] = torch.linalg.LinAlgError
@@ -109,7 +111,11 @@ class BaseWorker:
                           "remote_send": self._on_remote_send, "remote_get": self._on_remote_get,
                           "store_all": self._on_store_all, "get_all": self._on_get_all,
                           "optim_step": self._on_optim_step, "search": self._on_search,
-                          "batch": self._on_batch}
+                          "batch": self._on_batch,
+                          "store_plan": lambda f, i: plan_serving.on_store_plan(self, f, i),
+                          "run_plan": lambda f, i: plan_serving.on_run_plan(self, f, i),
+                          "store_protocol": lambda f, i: plan_serving.on_store_protocol(self, f, i),
+                          "run_protocol": lambda f, i: plan_serving.on_run_protocol(self, f, i)}
         # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
         # of tensors that left it through .get() (federated learning's point is to keep that low).
         self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
@@ -223,6 +229,8 @@ class BaseWorker:
         if isinstance(obj, PointerTensor):  # a pointer goes home as a pointer, with its own id
             reply = codec.encode_value_reply(PointerDesc.of(obj))
             obj.garbage_collect_data = False  # what it names now belongs to the new pointer
+        elif not isinstance(obj, torch.Tensor):  # a plan
+            reply = plan_serving.get_reply(obj)
         elif tags.tags_of(obj) or tags.description_of(obj) is not None:  # they come home too
             reply = codec.encode_value_reply([obj, tags.tags_of(obj), tags.description_of(obj)])
         else:
@@ -237,7 +245,8 @@ class BaseWorker:
         for i, obj in zip(ids, objs):
             if obj is None:
                 raise self._not_found(i)
-            _check(not isinstance(obj, PointerTensor), "get_all brings home tensors, not pointers")
+            _check(type(obj) is torch.Tensor or (isinstance(obj, torch.Tensor) and not isinstance(obj, PointerTensor)),
+                   "get_all brings home tensors, not pointers or plans")
         reply = codec.encode_value_reply(objs)
         self._store.discard(ids)  # only once the reply exists
         return reply
@@ -319,11 +328,14 @@ class BaseWorker:
 
     def _on_search(self, fields: list, inputs) -> bytes:
         _check(len(fields) == 1, "search needs a query")
-        found = tags.search(self._store.objects, fields[0])
-        return codec.encode_value_reply([
-            [obj_id, obj.dtype, list(obj.shape), bool(obj.requires_grad), tags.tags_of(obj),
-             tags.description_of(obj)]
-            for obj_id, obj in found if isinstance(obj, torch.Tensor)])
+        entries = []
+        for obj_id, obj in tags.search(self._store.objects, fields[0]):
+            if isinstance(obj, torch.Tensor):
+                entries.append([obj_id, obj.dtype, list(obj.shape), bool(obj.requires_grad),
+                                tags.tags_of(obj), tags.description_of(obj)])
+            else:  # a plan or a protocol
+                entries.append(plan_serving.search_entry(obj_id, obj))
+        return codec.encode_value_reply(entries)
 
     def _take(self, obj_id: Any) -> Any:
         _check(type(obj_id) is int, "an object id must be an int")
@@ -491,6 +503,9 @@ class BaseWorker:
         found = self._request(location, "search", [query])
         pointers = []
         for entry in found:
+            if type(entry) is list and entry and type(entry[0]) is str:  # a plan or a protocol
+                pointers.append(plan_serving.pointer_from_search(self, location, entry))
+                continue
             if (type(entry) is not list or len(entry) != 6 or type(entry[0]) is not int
                     or not isinstance(entry[1], torch.dtype) or type(entry[2]) is not list):
                 raise MalformedMessageError("a search result has the wrong layout")

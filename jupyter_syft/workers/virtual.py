@@ -3,7 +3,7 @@ from typing import Any, Iterable
 
 import torch
 
-from .. import codec
+from .. import codec, tags
 
 from .base import _WORKERS, BaseWorker
 
@@ -29,4 +29,8 @@ class VirtualWorker(BaseWorker):
         self.verbose = verbose
         self._initialised = True
         for tensor in data:  # kept under the tensor's own id, as copies made through the codec
-            self._store.set(tensor.id, codec.decode(codec.encode(tensor)))
+            copy = codec.decode(codec.encode(tensor))
+            labels, description = tags.tags_of(tensor), tags.description_of(tensor)
+            if labels or description is not None:  # Part 08 finds them by their tags
+                tags.set_tags(copy, labels, description)
+            self._store.set(tensor.id, copy)

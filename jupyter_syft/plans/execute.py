@@ -1,0 +1,81 @@
+"""Running a plan's steps: the same code on a worker and in the notebook.
+
+Values live in one list, numbered as the record numbers them; a step's arguments are looked up
+there, its results appended. Intermediate values never leave this function.
+"""
+from typing import Any, Sequence
+
+import torch
+
+from ..exceptions import RemoteValueError
+from .record import PlanRecord, substitute
+
+# Exception types a failing step keeps (with the step named in the message); others become
+# RuntimeError, since not every exception type can be rebuilt from a message.
+_KEPT = (RuntimeError, TypeError, ValueError, IndexError, ZeroDivisionError, NotImplementedError)
+
+
+def check_args(record: PlanRecord, args: Sequence[Any]) -> None:
+    """The call matches the plan: as many tensors as it was built with, each with as many
+    dimensions (sizes may differ, as PySyft allowed: the steps are re-run, not re-traced)."""
+    if len(args) != len(record.arg_specs):
+        n = len(record.arg_specs)
+        raise TypeError(f"{record.name}() takes {n} positional argument{'s' if n != 1 else ''} "
+                        f"but {len(args)} {'were' if len(args) != 1 else 'was'} given")
+    for i, (arg, (shape, _)) in enumerate(zip(args, record.arg_specs)):
+        if not isinstance(arg, torch.Tensor) or hasattr(arg, "_id_at_location"):
+            raise TypeError(f"{record.name}: argument {i + 1} must be a tensor held where the plan "
+                            f"runs, not a {type(arg).__name__}")
+        if arg.dim() != len(shape):
+            raise ValueError(f"{record.name}: argument {i + 1} has {arg.dim()} dimensions; the plan "
+                             f"was built for {len(shape)} (shape {list(shape)}, -1 = any size)")
+
+
+def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
+    check_args(record, args)
+    values = list(record.state)
+    values.extend(args)
+    grad_mode = torch.is_grad_enabled()
+    try:
+        for number, step in enumerate(record.steps, 1):
+            call_args = substitute(step.args, values)
+            call_kwargs = substitute(step.kwargs, values) if step.kwargs else {}
+            try:
+                if step.grad_enabled is grad_mode:
+                    result = step.func(*call_args, **call_kwargs)
+                else:
+                    with torch.set_grad_enabled(step.grad_enabled):
+                        result = step.func(*call_args, **call_kwargs)
+            except Exception as e:
+                raise _step_error(record, number, step.op, e) from None
+            out = step.out
+            if out is None:
+                continue
+            if type(out) is int:
+                _keep(values, result, record, number, step.op)
+            else:
+                if not isinstance(result, (tuple, list)) or len(result) != len(out):
+                    raise RemoteValueError(f"{record.name}, step {number} ({step.op}) gave "
+                                           f"{type(result).__name__}, not {len(out)} results")
+                for index, item in zip(out, result):
+                    if index is not None:
+                        _keep(values, item, record, number, step.op)
+        return substitute(record.outputs, values)
+    finally:
+        values.clear()  # drop intermediate tensors (and their graphs) now
+
+
+def _keep(values: list, result: Any, record: PlanRecord, number: int, op: str) -> None:
+    if not isinstance(result, torch.Tensor):
+        raise RemoteValueError(f"{record.name}, step {number} ({op}) gave a "
+                               f"{type(result).__name__}, not a tensor")
+    values.append(result)
+
+
+def _step_error(record: PlanRecord, number: int, op: str, error: Exception) -> Exception:
+    text = str(error).split("\n", 1)[0][:300]
+    message = f"{record.name}, step {number} ({op}): {text}"
+    for cls in _KEPT:
+        if isinstance(error, cls):
+            return cls(message)
+    return RuntimeError(f"{type(error).__name__}: {message}")

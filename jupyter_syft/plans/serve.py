@@ -1,0 +1,121 @@
+"""The worker's side of plans: store one (after every check), run one in a single request,
+hand one back, and say what it is in search results and views."""
+from typing import Any, List
+
+import torch
+
+from .. import codec, tags
+from ..exceptions import MalformedMessageError
+from . import execute
+from .plan import PointerPlan
+from .protocol import StoredProtocol, read_protocol, run_chain
+from .record import PlanRecord
+from .validate import read_plan
+
+
+def on_store_plan(worker, fields: list, inputs) -> bytes:
+    if len(fields) != 4 or type(fields[0]) is not bytes or type(fields[2]) is not list:
+        raise MalformedMessageError("store_plan needs the plan's bytes, an id, tags and a description")
+    labels = tags.check_tags(fields[2])
+    description = tags.check_description(fields[3]) if fields[3] is not None else None
+    record = read_plan(fields[0])  # refused here, before anything is kept
+    obj_id = fields[1]
+    if type(obj_id) is not int or obj_id <= 0 or obj_id in worker._store:
+        obj_id = worker._fresh_id()  # never overwrite what another pointer names
+    keep(worker, record, obj_id, labels, description)
+    return codec.encode_value_reply(obj_id)
+
+
+def keep(worker, obj: Any, obj_id: int, labels: List[str], description) -> None:
+    obj.id, obj.owner_id = obj_id, worker.id
+    if labels:
+        obj.__dict__["_syft_tags"] = list(labels)
+    if description is not None:
+        obj.__dict__["_syft_description"] = description
+    worker._store.set(obj_id, obj)
+
+
+def on_run_plan(worker, fields: list, inputs) -> bytes:
+    if len(fields) != 2 or type(fields[1]) is not list:
+        raise MalformedMessageError("run_plan needs a plan id and a list of arguments")
+    plan = worker._store.objects.get(fields[0]) if type(fields[0]) is int else None
+    if not isinstance(plan, PlanRecord):
+        raise worker._not_found(fields[0]) if plan is None else TypeError(
+            f"object {fields[0]} on {worker.id} is not a plan")
+    result = execute.run(plan, fields[1])
+    stored: List[int] = []
+    try:
+        return codec.encode_value_reply(worker._describe(result, inputs, stored))
+    except Exception:
+        worker._store.discard(stored)
+        raise
+
+
+def on_store_protocol(worker, fields: list, inputs) -> bytes:
+    if len(fields) != 4 or type(fields[0]) is not bytes or type(fields[2]) is not list:
+        raise MalformedMessageError("store_protocol needs its bytes, an id, tags and a description")
+    labels = tags.check_tags(fields[2])
+    description = tags.check_description(fields[3]) if fields[3] is not None else None
+    stored = read_protocol(fields[0])
+    obj_id = fields[1]
+    if type(obj_id) is not int or obj_id <= 0 or obj_id in worker._store:
+        obj_id = worker._fresh_id()
+    keep(worker, stored, obj_id, labels, description)
+    return codec.encode_value_reply(obj_id)
+
+
+def on_run_protocol(worker, fields: list, inputs) -> bytes:
+    """Run a deployed protocol from here: this worker sends, runs and moves, as the notebook
+    would; the lines it would have printed go back in the reply."""
+    from ..workers import get_worker
+
+    if len(fields) != 2 or type(fields[1]) is not list:
+        raise MalformedMessageError("run_protocol needs a protocol id and a list of arguments")
+    stored = worker._store.objects.get(fields[0]) if type(fields[0]) is int else None
+    if not isinstance(stored, StoredProtocol):
+        raise worker._not_found(fields[0]) if stored is None else TypeError(
+            f"object {fields[0]} on {worker.id} is not a protocol")
+    if not stored.resolved:
+        raise RuntimeError("Plans have not been allocated to existing workers. Call deploy(*workers) to do so.")
+    for arg in fields[1]:
+        if type(arg) is not torch.Tensor:
+            raise TypeError(f"a protocol on {worker.id} runs on tensors {worker.id} holds")
+    steps = []
+    for _, _, (worker_id, plan_id) in stored.entries:
+        location = get_worker(worker_id)
+        steps.append((location, PointerPlan(location, plan_id, worker, garbage_collect_data=False)))
+    lines: List[str] = []
+    result = run_chain(worker, steps, fields[1], lines.append)
+    stored_ids: List[int] = []
+    try:
+        return codec.encode_value_reply([worker._describe(result, [], stored_ids), lines])
+    except Exception:
+        worker._store.discard(stored_ids)
+        raise
+
+
+def get_reply(obj: Any) -> bytes:
+    """What .get() of a stored plan or protocol sends home: its bytes, tags and description."""
+    if isinstance(obj, PlanRecord):
+        return codec.encode_value_reply(["plan", obj.to_bytes(), tags.tags_of(obj), tags.description_of(obj)])
+    if isinstance(obj, StoredProtocol):
+        return codec.encode_value_reply(["protocol", obj.to_wire(), tags.tags_of(obj), tags.description_of(obj)])
+    raise TypeError(f"a {type(obj).__name__} cannot be brought home")
+
+
+def search_entry(obj_id: int, obj: Any) -> list:
+    if isinstance(obj, PlanRecord):
+        return ["plan", obj_id, obj.name]
+    return ["protocol", obj_id]
+
+
+def pointer_from_search(owner, location, entry: list) -> Any:
+    """The caller's pointer for a plan (or protocol) a search found; like PySyft's, it does not
+    delete what it names when it goes."""
+    from .protocol import PointerProtocol
+
+    if len(entry) == 3 and entry[0] == "plan" and type(entry[1]) is int and type(entry[2]) is str:
+        return PointerPlan(location, entry[1], owner, garbage_collect_data=False, name=entry[2])
+    if len(entry) == 2 and entry[0] == "protocol" and type(entry[1]) is int:
+        return PointerProtocol(location, entry[1], owner, garbage_collect_data=False)
+    raise MalformedMessageError("a search result has the wrong layout")
