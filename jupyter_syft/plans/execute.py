@@ -7,8 +7,12 @@ from typing import Any, Sequence
 
 import torch
 
+from ..codec import Var
 from ..exceptions import RemoteValueError
 from .record import PlanRecord, substitute
+
+_NESTED = (list, tuple, dict)  # what substitute() looks inside
+_set_grad_enabled = torch._C._set_grad_enabled  # what torch.set_grad_enabled calls
 
 # Exception types a failing step keeps (with the step named in the message); others become
 # RuntimeError, since not every exception type can be rebuilt from a message.
@@ -36,23 +40,32 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
     values = list(record.state)
     values.extend(args)
     grad_mode = torch.is_grad_enabled()
+    mode = grad_mode  # the grad mode set now; put back to grad_mode at the end, as it was
     try:
         for number, step in enumerate(record.steps, 1):
-            call_args = substitute(step.args, values)
-            call_kwargs = substitute(step.kwargs, values) if step.kwargs else {}
+            # substitute(), inlined for a step's usual arguments: Vars and constants
+            call_args = [values[a.index] if type(a) is Var
+                         else substitute(a, values) if type(a) in _NESTED else a
+                         for a in step.args] if type(step.args) is list else substitute(step.args, values)
+            kwargs = step.kwargs
+            call_kwargs = {k: values[v.index] if type(v) is Var
+                           else substitute(v, values) if type(v) in _NESTED else v
+                           for k, v in kwargs.items()} if kwargs else {}
+            if step.grad_enabled is not mode:  # switched once per run of steps, not per step
+                mode = step.grad_enabled
+                _set_grad_enabled(mode)
             try:
-                if step.grad_enabled is grad_mode:
-                    result = step.func(*call_args, **call_kwargs)
-                else:
-                    with torch.set_grad_enabled(step.grad_enabled):
-                        result = step.func(*call_args, **call_kwargs)
+                result = step.func(*call_args, **call_kwargs)
             except Exception as e:
                 raise _step_error(record, number, step.op, e) from None
             out = step.out
             if out is None:
                 continue
             if type(out) is int:
-                _keep(values, result, record, number, step.op)
+                if isinstance(result, torch.Tensor):  # _keep(), inlined
+                    values.append(result)
+                else:
+                    _keep(values, result, record, number, step.op)  # raises
             else:
                 if not isinstance(result, (tuple, list)) or len(result) != len(out):
                     raise RemoteValueError(f"{record.name}, step {number} ({step.op}) gave "
@@ -62,6 +75,8 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
                         _keep(values, item, record, number, step.op)
         return substitute(record.outputs, values)
     finally:
+        if mode is not grad_mode:
+            _set_grad_enabled(grad_mode)
         values.clear()  # drop intermediate tensors (and their graphs) now
 
 

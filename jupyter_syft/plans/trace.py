@@ -238,7 +238,34 @@ def trace(name: str, function: Callable, example_args: Sequence[torch.Tensor],
         _ACTIVE.pop()
     outputs = tracer.outputs(result)
     arg_specs = [(tuple(a.shape), a.dtype) for a in example_args]
-    return PlanRecord(name, arg_specs, list(state), tracer.steps, outputs)
+    record = PlanRecord(name, arg_specs, list(state), tracer.steps, outputs)
+    _check_replay(record, example_args, result)
+    return record
+
+
+def _shapes(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return (tuple(value.shape), value.dtype)
+    if isinstance(value, (tuple, list)):
+        return [_shapes(v) for v in value]
+    return value
+
+
+def _check_replay(record: PlanRecord, example_args: Sequence[torch.Tensor], traced: Any) -> None:
+    """Run the record once on copies: a few torch calls (``x.set_(...)``) change a tensor
+    without passing through __torch_function__, so tracing cannot see them; a result of another
+    shape or dtype than the traced one gives them away."""
+    from . import execute
+
+    copy = PlanRecord(record.name, record.arg_specs, [_plain(t) for t in record.state],
+                      record.steps, record.outputs)
+    with torch.random.fork_rng():
+        replayed = execute.run(copy, [_plain(a) for a in example_args])
+    if _shapes(replayed) != _shapes(traced):
+        raise PlanBuildError(
+            f"{record.name} gives another result when its record is run than when it was traced: "
+            "it calls something that bypasses torch's __torch_function__ (like Tensor.set_), "
+            "which a plan cannot record")
 
 
 class StateReader:

@@ -40,7 +40,7 @@ class _PlanDecoder(codec.ExtDecoder):
 
 
 def _short(name: Any) -> str:
-    text = name if type(name) is str else type(name).__name__
+    text = name if type(name) is str else str(name) if type(name) in (int, bool) else type(name).__name__
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -77,7 +77,7 @@ def _read(unpacker: msgpack.Unpacker) -> PlanRecord:
         raise InvalidPlanError(f"a plan has {_FIELDS} fields")
     version, name = unpacker.unpack(), unpacker.unpack()
     if version != FORMAT_VERSION:
-        raise InvalidPlanError(f"plan format {_short(version)!r} is not {FORMAT_VERSION}")
+        raise InvalidPlanError(f"plan format {_short(version)} is not {FORMAT_VERSION}")
     if type(name) is not str or not name.isidentifier() or len(name) > MAX_NAME_CHARS:
         raise InvalidPlanError(f"a plan's name must be a Python identifier of at most {MAX_NAME_CHARS} characters")
     arg_specs, state_specs = unpacker.unpack(), unpacker.unpack()
