@@ -78,7 +78,7 @@ def on_run_protocol(worker, fields: list, inputs) -> bytes:
     if not stored.resolved:
         raise RuntimeError("Plans have not been allocated to existing workers. Call deploy(*workers) to do so.")
     for arg in fields[1]:
-        if type(arg) is not torch.Tensor:
+        if not isinstance(arg, torch.Tensor) or hasattr(arg, "_id_at_location"):
             raise TypeError(f"a protocol on {worker.id} runs on tensors {worker.id} holds")
     steps = []
     for _, _, (worker_id, plan_id) in stored.entries:
