@@ -9,6 +9,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 
+from jupyter_syft.widgets.snapshot import BOARD_VERSION
+
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "notebooks"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -222,7 +224,7 @@ def test_panel_channel_sends_snapshots_only_when_open(kernel):
     first = _open_panel_comm(kernel)
     assert first["msg_type"] == "comm_msg"
     data = first["content"]["data"]
-    assert data["type"] == "snapshot" and data["version"] == 2
+    assert data["type"] == "snapshot" and data["version"] == BOARD_VERSION
     bob = next(w for w in data["workers"] if w["worker_id"] == "bob")
     assert bob["count"] == 2 and [r["preview"] for r in bob["rows"]] == ["[1, 2, 3]", "[2, 4, 6]"]
     assert set(bob["traffic"]) == {"messages", "bytes_in", "bytes_out", "bytes_got"}
@@ -262,7 +264,7 @@ def test_reset_and_delete_magics(kernel):
 def _dashboard_states(nb):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     return [m["state"]["snapshot"] for m in state.values()
-            if m["state"].get("snapshot", {}).get("version") == 2]
+            if m["state"].get("snapshot", {}).get("version") == BOARD_VERSION]
 
 
 def test_dashboard_widget_state_names_variables_chains_and_models(tmp_path):

@@ -106,7 +106,7 @@ def test_dashboard_draws_a_chain_me_alice_bob(live, bob, alice):
     live.variables = lambda: list(names.items())
     board = live.dashboard_view()
     snap = board.snapshot
-    assert snap["version"] == 2 and repr(board) == "Dashboard()"
+    assert snap["version"] == snapshot.BOARD_VERSION and repr(board) == "Dashboard()"
     by_name = {v["name"]: v for v in snap["variables"]}
     assert by_name["pointer_to_x_ptr"]["path"] == [["me", pointer_to_x_ptr.id], ["alice", kept], ["bob", remote]]
     assert by_name["x_ptr"]["path"] == [["me", x_ptr.id], ["bob", remote]]

@@ -5,16 +5,18 @@ from typing import Any, List, Tuple
 from torch import nn
 
 from ..multi_pointer import MultiPointerTensor
+from ..plans import PointerPlan, PointerProtocol, Protocol
 from ..pointers import PointerTensor
 from .output_cache import CachedPointer
 
-_KINDS = (PointerTensor, MultiPointerTensor, nn.Module)
+_KINDS = (PointerTensor, MultiPointerTensor, nn.Module, PointerPlan, PointerProtocol, Protocol)
 
 
 def user_variables(shell) -> List[Tuple[str, Any]]:
-    """(name, value) for each visible variable holding a pointer, a multi-pointer or a module,
-    in the namespace's order (a module without remote parameters is dropped later, when the
-    board is drawn). A weakly cached pointer (``v = _``) counts as the pointer."""
+    """(name, value) for each visible variable holding a pointer, a multi-pointer, a module, a
+    plan pointer or a protocol, in the namespace's order (a module without remote parameters is
+    dropped later, when the board is drawn). A weakly cached pointer (``v = _``) counts as the
+    pointer."""
     hidden = getattr(shell, "user_ns_hidden", {})
     found = []
     for name, value in list(shell.user_ns.items()):

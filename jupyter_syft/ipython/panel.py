@@ -5,13 +5,14 @@ traffic, the notebook's variables with the chain each pointer leads along, remot
 groups) and send a new one after each cell, and at most every ``throttle`` seconds during a long
 cell, whenever it changed. With no panel open nothing is computed. Messages (comm data):
 
-    kernel -> panel  {"type": "snapshot", "version": 2, "workers": [...], "variables": [...],
+    kernel -> panel  {"type": "snapshot", "version": 3, "workers": [...], "variables": [...],
                       "groups": [...], "more_variables": 0}
     panel -> kernel  {"type": "refresh"}   (asks for a snapshot now)
 
 The fields after "type" are the dashboard's board (widgets/snapshot.py, ``board_snapshot``), with
 each worker's first ``PAGE_SIZE`` objects. Version 1 had "pointers" (named pointer snapshots)
-instead of "variables" and "groups".
+instead of "variables" and "groups"; version 2 had no plans or protocols (rows with a "kind",
+variables of kind "plan_pointer", "protocol" and "protocol_pointer").
 """
 import time
 from typing import Any, Dict

@@ -32,6 +32,13 @@ _STYLE = (
     ".jsyft-board .arrow.attr{stroke-dasharray:4 3}"
     ".jsyft-board .halo{fill:none;stroke:var(--jp-layout-color0,#fff);stroke-width:5}"
     ".jsyft-board .tip{fill:var(--jp-brand-color1,#1976d2)}"
+    # plans and protocols: one colour for a plan's box, a protocol's route and its step numbers
+    ".jsyft-board .plan .box{stroke:#8e24aa;stroke-width:1.5}"
+    ".jsyft-board .arrow.route{stroke:#8e24aa;stroke-width:2}"
+    ".jsyft-board .tip.route{fill:#8e24aa}"
+    ".jsyft-board .step circle{fill:#8e24aa}"
+    ".jsyft-board .step text{fill:#fff;font-size:9px;font-weight:bold}"
+    ".jsyft tr.plan td:nth-child(2),.jsyft tr.protocol td:nth-child(2){color:#8e24aa}"
     ".jsyft-caption{color:var(--jp-ui-font-color2,#777);font-size:11px;margin-top:2px}"
     "</style>"
 )
@@ -54,16 +61,60 @@ def worker_html(snap: Dict[str, Any]) -> str:
     head = f'<b>{name}</b> <span class="muted">· {count} object{"" if count == 1 else "s"}</span>'
     if not count:
         return f'{_STYLE}<div class="jsyft">{head} <span class="muted">(empty)</span></div>'
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{cell}</td>" for cell in (
-            _e(r["id"]), _e(r["dtype"]), _shape(r["shape"]), "✓" if r["requires_grad"] else "",
-            "✓" if r["grad"] else "", _e(r["preview"]), _e(", ".join(r["tags"])))) + "</tr>"
-        for r in snap["rows"]
-    )
+    rows = "".join(_worker_row(r) for r in snap["rows"])
     more = count - len(snap["rows"])
     tail = f'<div class="muted">… and {more} more</div>' if more > 0 else ""
     header = "".join(f"<th>{c}</th>" for c in _COLUMNS)
     return f'{_STYLE}<div class="jsyft">{head}<table><tr>{header}</tr>{rows}</table>{tail}</div>'
+
+
+def _worker_row(r: Dict[str, Any]) -> str:
+    kind = r.get("kind")
+    tags = _e(", ".join(r["tags"]))
+    if kind in ("plan", "protocol"):  # what it is across the tensor columns; the listing as a tip
+        what = (f'<b>plan</b> {_e(plan_signature(r))}' if kind == "plan"
+                else f'<b>protocol</b> · {_e(_plural(r["plans"], "plan"))}')
+        summary = plan_summary(r) if kind == "plan" else protocol_summary(r)
+        tip = r["code"] if kind == "plan" else protocol_tip(r)
+        return (f'<tr class="{kind}" title="{_e(tip)}"><td>{_e(r["id"])}</td><td colspan="4">{what}</td>'
+                f'<td>{_e(summary)}</td><td>{tags}</td></tr>')
+    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in (
+        _e(r["id"]), _e(r["dtype"]), _shape(r["shape"]), "✓" if r["requires_grad"] else "",
+        "✓" if r["grad"] else "", _e(r["preview"]), tags)) + "</tr>"
+
+
+def _plural(n: int, word: str) -> str:
+    return f'{n} {word}{"" if n == 1 else "s"}'
+
+
+def plan_signature(r: Dict[str, Any]) -> str:
+    """``inc1((1,) float32)``: the plan's name and the arguments it was built for."""
+    return f'{r["name"]}({", ".join(f"{_shape(shape)} {dtype}" for shape, dtype in r["args"])})'
+
+
+def plan_summary(r: Dict[str, Any]) -> str:
+    """``3 ops · built · 4 state tensors``"""
+    state = _plural(r["state"], "state tensor") if r["state"] else "no state tensors"
+    return f'{_plural(r["ops"], "op")} · {"built" if r["built"] else "not built"} · {state}'
+
+
+def protocol_summary(r: Dict[str, Any]) -> str:
+    """``deployed: alice → bob → charlie`` or ``not deployed: worker1 → worker2``"""
+    route = " → ".join(s["worker"] for s in r["steps"])
+    return f'{"deployed" if r["deployed"] else "not deployed"}: {route}'
+
+
+def protocol_tip(r: Dict[str, Any], plans: Dict[Any, Dict[str, Any]] = None) -> str:
+    """Each step of a protocol a worker keeps: where it runs and which plan (when known)."""
+    lines = [f'protocol · {_plural(r["plans"], "plan")} · {protocol_summary(r)}']
+    for i, step in enumerate(r["steps"], 1):
+        if step["at"]:
+            plan = (plans or {}).get(tuple(step["at"]))
+            name = f'plan {plan["name"]} ' if plan else "plan "
+            lines.append(f'{i}. {step["worker"]}: {name}{step["at"][0]}:{step["at"][1]}')
+        else:
+            lines.append(f'{i}. {step["worker"]}: plan {step["plan"]}')
+    return "\n".join(lines)
 
 
 def pointer_text(p: Dict[str, Any]) -> str:
@@ -113,15 +164,28 @@ def _fit(text: str, width: float, ch: float = CH) -> str:
     return text if len(text) <= chars else text[:chars - 1] + "…"
 
 
-def _order_workers(workers: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """Creation order, except that a worker keeping pointers to another comes before it."""
+def _order_workers(workers: List[Dict[str, Any]],
+                   variables: List[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
+    """Creation order, except that a worker keeping pointers to another comes before it, and a
+    protocol's workers come in the order it runs on them (its route reads left to right)."""
     ids = [w["worker_id"] for w in workers]
     after = {wid: set() for wid in ids}  # wid -> workers it points to
+    edges = []
     for w in workers:
         for r in w["rows"]:
             target = r.get("pointer")
-            if target and target[0] in after and target[0] != w["worker_id"]:
-                after[w["worker_id"]].add(target[0])
+            if target:
+                edges.append((w["worker_id"], target[0]))
+            elif r.get("kind") == "protocol":
+                route = [w["worker_id"]] + [s["at"][0] for s in r["steps"] if s["at"]]
+                edges += zip(route, route[1:])
+    for v in variables:
+        if v["kind"] == "protocol":
+            route = [s["path"][1][0] for s in v["steps"] if s["path"]]
+            edges += zip(route, route[1:])
+    for a, b in edges:
+        if a in after and b in after and a != b:
+            after[a].add(b)
     incoming = {wid: 0 for wid in ids}
     for wid in ids:
         for t in after[wid]:
@@ -147,7 +211,41 @@ def _tensor_tip(worker_id: str, r: Dict[str, Any]) -> str:
     return f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]}{grad}\n{r["preview"]}'
 
 
-def _object_node(worker_id: str, r: Dict[str, Any], label: str = "") -> Dict[str, Any]:
+def _node(key: Any, line1: Tuple[str, str], line2: Tuple[str, str], tip: str, cls: str = "",
+          links: List[Any] = (), attr: bool = False, note: str = "", route: List[Any] = ()) -> Dict[str, Any]:
+    """A box: two lines (text, class); `note` follows line 1, muted. `links` are its arrows;
+    `route` a protocol's numbered steps, in order (None for a step whose plan is not there)."""
+    return {"key": key, "line1": line1, "note": note, "line2": line2, "tip": tip, "cls": cls,
+            "links": list(links), "attr": attr, "route": list(route)}
+
+
+def _plan_node(worker_id: str, r: Dict[str, Any]) -> Dict[str, Any]:
+    ops = _plural(r["ops"], "op")
+    line2 = f'{ops} · {r["state"]} state · built' if r["state"] else f"{ops} · built"
+    tip = f'{worker_id}:{r["id"]} · plan {plan_signature(r)} · {plan_summary(r)}\n{r["code"]}'
+    return _node((worker_id, r["id"]), (r["name"], "b"), (line2, "m"), tip, cls="plan", note=" plan")
+
+
+def _stored_protocol_node(worker_id: str, r: Dict[str, Any], plans: Dict[Any, Dict[str, Any]]) -> Dict[str, Any]:
+    tip = f'{worker_id}:{r["id"]} · {protocol_tip(r, plans)}'
+    if r["deployed"]:
+        route = [tuple(s["at"]) for s in r["steps"]]
+        hops = ", then ".join(s["worker"] for s in r["steps"])
+        tip += f"\nprotocol.run(x), x on {worker_id}: {worker_id} sends x to {hops}"
+        line2 = (" → ".join(s["worker"] for s in r["steps"]), "m")
+    else:
+        route = []
+        line2 = ("not deployed: " + " → ".join(s["worker"] for s in r["steps"]), "m")
+    return _node((worker_id, r["id"]), ("protocol", "b"), line2, tip, cls="plan",
+                 note=f' · {_plural(r["plans"], "plan")}', route=route)
+
+
+def _object_node(worker_id: str, r: Dict[str, Any], label: str = "",
+                 plans: Dict[Any, Dict[str, Any]] = None) -> Dict[str, Any]:
+    if r.get("kind") == "plan":
+        return _plan_node(worker_id, r)
+    if r.get("kind") == "protocol":
+        return _stored_protocol_node(worker_id, r, plans or {})
     pointer = r.get("pointer")
     if pointer:
         line2 = (f'pointer {_shape(r["shape"])} {r["dtype"]}', "")
@@ -158,12 +256,63 @@ def _object_node(worker_id: str, r: Dict[str, Any], label: str = "") -> Dict[str
     first = label or str(r["id"])
     if r["requires_grad"] and not pointer:
         first += " ∇"
-    return {"key": (worker_id, r["id"]), "line1": (first, "b" if label else "m"), "line2": line2,
-            "tip": tip, "cls": "", "links": [(pointer[0], pointer[1])] if pointer else [], "attr": False}
+    return _node((worker_id, r["id"]), (first, "b" if label else "m"), line2, tip,
+                 links=[(pointer[0], pointer[1])] if pointer else [])
+
+
+def _reference_node(v: Dict[str, Any], line2: str, what: str) -> Dict[str, Any]:
+    """A plan pointer or a protocol pointer: an arrow to what it names, as a tensor pointer."""
+    chain_text = " → ".join(f"{w}:{i}" for w, i in v["path"])
+    tip = f'{v["name"]}: {chain_text}, {what}'
+    links: List[Any] = []
+    cls = "var"
+    if v["state"] != "live":
+        second, cls = (v["state"], "warn"), "var done"
+    elif v["end"] in ("plan", "protocol"):
+        second, links = (line2, "m"), [tuple(v["path"][1])]
+    else:
+        second = (f'→ {v["path"][1][0]}: {"worker gone" if v["end"] == "gone" else v["end"]}', "err")
+    return _node(("var", v["name"]), (v["name"], "b"), second, tip, cls=cls, links=links)
+
+
+def _protocol_variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
+    steps, at = v["steps"], v["at"]
+    workers = " → ".join(s["worker"] for s in steps)
+    plans = ", ".join(f'{s["worker"]}: {s["plan"]}' for s in steps)
+    key = ("var", v["name"])
+    if at is not None:  # sent with protocol.send(james): it runs from there
+        where = at["path"][1]
+        tip = (f'{v["name"]} = {v["type"]}, kept by {where[0]} ({where[0]}:{where[1]}): {plans}. '
+               f'{v["name"]}.run(x) with x on {where[0]} runs it from there')
+        if at["end"] != "protocol":
+            second = (f'→ {where[0]}: {"worker gone" if at["end"] == "gone" else at["end"]}', "err")
+            return _node(key, (v["name"], "b"), second, tip, cls="var", note=" Protocol")
+        state = workers if v["deployed"] else "not deployed"
+        return _node(key, (v["name"], "b"), (f"on {where[0]}: {state}", "m"), tip, cls="var",
+                     note=" Protocol", links=[tuple(where)])
+    if not v["deployed"]:
+        tip = (f'{v["name"]} = {v["type"]}, not deployed: {plans}. {v["name"]}.deploy(...) sends each '
+               f'plan to one of your workers, in this order')
+        return _node(key, (v["name"], "b"), (workers, "m"), tip, cls="var", note=" not deployed")
+    route = [tuple(s["path"][1]) if s["state"] == "live" and s["end"] == "plan" else None for s in steps]
+    moves = "; ".join(f'{"sent" if i == 0 else "moved"} to {s["worker"]}, {s["plan"]} runs there'
+                      for i, s in enumerate(steps))
+    tip = f'{v["name"]}.run(x): x is {moves}; the result stays on {steps[-1]["worker"]}'
+    missing = [s["worker"] for s, k in zip(steps, route) if k is None]
+    if missing:
+        tip += f' (the plan on {", ".join(missing)} is not there any more)'
+    return _node(key, (v["name"], "b"), (workers, "m"), tip, cls="var", note=" Protocol", route=route)
 
 
 def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
     kind = v["kind"]
+    if kind == "plan_pointer":
+        return _reference_node(v, f'PointerPlan {v["plan"]}',
+                               f'plan {v["plan"]}; {v["name"]}(x_ptr) runs it there in one message')
+    if kind == "protocol_pointer":
+        return _reference_node(v, "PointerProtocol", "a protocol; .get() brings it home")
+    if kind == "protocol":
+        return _protocol_variable_node(v)
     links: List[Any] = []
     cls = "var"
     if kind == "pointer":
@@ -191,12 +340,13 @@ def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
         links = [(None, tuple(p["path"][1])) for p in v["params"] if p["state"] == "live"]
         tip = f'{v["name"]} = {v["type"]}: ' + ", ".join(
             f'{p["name"]} → {p["path"][1][0]}:{p["path"][1][1]}' for p in v["params"])
-    return {"key": ("var", v["name"]), "line1": (v["name"], "b"), "line2": line2, "tip": tip,
-            "cls": cls, "links": links, "attr": bool(kind == "pointer" and v.get("attr"))}
+    return _node(("var", v["name"]), (v["name"], "b"), line2, tip, cls=cls, links=links,
+                 attr=bool(kind == "pointer" and v.get("attr")))
 
 
 def _node_chars(node: Dict[str, Any]) -> float:
-    return max(len(node["line1"][0]) * (CH if node["line1"][1] == "b" else CH_SMALL),
+    return max(len(node["line1"][0]) * (CH if node["line1"][1] == "b" else CH_SMALL)
+               + len(node.get("note", "")) * CH_SMALL,
                len(node["line2"][0]) * (CH_SMALL if node["line2"][1] == "m" else CH))
 
 
@@ -213,7 +363,9 @@ def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
     if not variables:
         var_items.append({"note": "(no pointers yet)"})
     columns = [{"key": "me", "title": "me", "sub": [("notebook variables", "m")], "items": var_items}]
-    for w in _order_workers(board.get("workers", [])):
+    plans = {(w["worker_id"], r["id"]): r for w in board.get("workers", []) for r in w["rows"]
+             if r.get("kind") == "plan"}  # a protocol's tip names the plans it runs
+    for w in _order_workers(board.get("workers", []), variables):
         wid = w["worker_id"]
         rows = {r["id"]: r for r in w["rows"]}
         items: List[Dict[str, Any]] = []
@@ -229,7 +381,7 @@ def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
                                     "nodes": nodes, "ids": [(wid, p["id"]) for p in g["params"]]}})
         for r in w["rows"]:
             if r["id"] not in grouped:
-                items.append({"node": _object_node(wid, r)})
+                items.append({"node": _object_node(wid, r, plans=plans)})
         if w.get("more", 0) > 0:
             items.append({"note": f'… and {w["more"]} more'})
         if not w["count"]:
@@ -252,7 +404,7 @@ def worker_lines(w: Dict[str, Any]) -> List[Tuple[str, str]]:
             (got, cls)]
 
 
-def _arrow(points: List[Tuple[float, float]], attr: bool) -> str:
+def _arrow(points: List[Tuple[float, float]], cls: str = "arrow") -> str:
     """A smooth line through points, leaving and arriving horizontally; straight runs between
     each pair after the first (the lanes through the columns it crosses); an arrowhead at the end."""
     (x1, y1), (x2, y2) = points[0], points[-1]
@@ -269,9 +421,9 @@ def _arrow(points: List[Tuple[float, float]], attr: bool) -> str:
         d.append(f"C{ax + dx:.1f},{ay:.1f} {bx - dx:.1f},{by:.1f} {bx:.1f},{by:.1f}")
     path = " ".join(d)
     head = f"{x2:.1f},{y2:.1f} {tip:.1f},{y2 - 4:.1f} {tip:.1f},{y2 + 4:.1f}"
-    cls = "arrow attr" if attr else "arrow"
+    tip_cls = "tip route" if "route" in cls.split() else "tip"
     return (f'<path class="halo" d="{path}"/><path class="{cls}" d="{path}"/>'
-            f'<polygon class="tip" points="{head}"/>')
+            f'<polygon class="{tip_cls}" points="{head}"/>')
 
 
 def _lanes(spans: List[Tuple[float, float]], bottom: float) -> List[float]:
@@ -354,8 +506,9 @@ def board_svg(board: Dict[str, Any]) -> str:
     var_col = columns[0]
 
     def first_hop(item):
-        for link in item.get("node", {}).get("links", []):
-            key = owner.get(link[1]) if link[0] is None else link
+        node = item.get("node", {})
+        for target in [*node.get("links", []), *node.get("route", [])[:1]]:
+            key = owner.get(target[1]) if target and target[0] is None else target
             if key in boxes:  # nearest column first, then by the target's height: fewer crossings
                 _, ty, _, th, tc = boxes[key]
                 return (tc, ty + th / 2)
@@ -403,26 +556,45 @@ def board_svg(board: Dict[str, Any]) -> str:
                     nodes.append(node)
                     out.append(_node_svg(node))
     used: Dict[Tuple[int, float], int] = {}
+
+    def link(source: Any, key: Any, cls: str) -> str:
+        sx, sy, sw, sh, sc = boxes[source]
+        tx, ty, tw, th, tc = boxes[key]
+        y1, y2 = sy + sh / 2, ty + (GROUP_HEAD / 2 + 1 if len(key) == 3 and key[0] == "group" else th / 2)
+        if tc > sc:
+            start, end = (sx + sw, y1), (tx, y2)
+        elif tc < sc:
+            start, end = (sx, y1), (tx + tw, y2)
+        else:  # same column: around its right side
+            start, end = (sx + sw, y1), (tx + tw, y2)
+            return _arrow([start, (sx + sw + 20, (y1 + y2) / 2), (sx + sw + 20, (y1 + y2) / 2), end], cls)
+        return _arrow([start, *_route(columns, sc, tc, y2, used), end], cls)
+
+    badges: List[Tuple[Any, int]] = []
     for node in nodes:  # arrows last, over the lanes
-        sx, sy, sw, sh, sc = boxes[node["key"]]
         seen = set()
-        for link in node["links"]:
-            key = owner.get(link[1]) if link[0] is None else link
+        for target in node["links"]:
+            key = owner.get(target[1]) if target[0] is None else target
             if key is None or key not in boxes or key in seen:
                 continue
             seen.add(key)
-            tx, ty, tw, th, tc = boxes[key]
-            y1, y2 = sy + sh / 2, ty + (GROUP_HEAD / 2 + 1 if key[0] == "group" else th / 2)
-            if tc > sc:
-                start, end = (sx + sw, y1), (tx, y2)
-            elif tc < sc:
-                start, end = (sx, y1), (tx + tw, y2)
-            else:  # same column: around its right side
-                start, end = (sx + sw, y1), (tx + tw, y2)
-                out.append(_arrow([start, (sx + sw + 20, (y1 + y2) / 2), (sx + sw + 20, (y1 + y2) / 2), end],
-                                  node["attr"]))
-                continue
-            out.append(_arrow([start, *_route(columns, sc, tc, y2, used), end], node["attr"]))
+            out.append(link(node["key"], key, "arrow attr" if node["attr"] else "arrow"))
+        # a protocol: where x goes when it runs, step by step, each arrow landing on a plan
+        previous = node["key"]
+        for step, key in enumerate(node.get("route", ()), 1):
+            if key is not None and key in boxes:
+                if previous is not None and previous in boxes:
+                    out.append(link(previous, key, "arrow route"))
+                badges.append((key, step))
+            previous = key
+    on_box: Dict[Any, int] = {}
+    for key, step in badges:  # the step numbers, over everything, at the plan box's corner
+        x, y, w, _, _ = boxes[key]
+        n = on_box[key] = on_box.get(key, 0) + 1
+        cx, cy = x + w - 8 - 17 * (n - 1), y + 1
+        out.append(f'<g class="step" data-step="{step}"><title>step {step}</title>'
+                   f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="7"/>'
+                   f'<text x="{cx:.1f}" y="{cy + 3:.1f}" text-anchor="middle">{step}</text></g>')
     out.append("</svg>")
     return "".join(out)
 
@@ -432,23 +604,42 @@ def _node_svg(node: Dict[str, Any]) -> str:
     (t1, c1), (t2, c2) = node["line1"], node["line2"]
     ch1 = CH if c1 == "b" else CH_SMALL
     ch2 = CH_SMALL if c2 == "m" else CH
+    first = _fit(t1, w, ch1)
+    note = node.get("note", "")
+    room = w - 12 - len(first) * ch1  # the note gets what line 1 leaves, or nothing
+    if note and room >= 4 * CH_SMALL:
+        first = (f'<tspan class="{c1}">{_e(first)}</tspan>'
+                 f'<tspan class="m">{_e(_fit(note, room + 12, CH_SMALL))}</tspan>')
+        line1 = f'<text x="{x + 6}" y="{y + 12}">{first}</text>'
+    else:
+        line1 = f'<text class="{c1}" x="{x + 6}" y="{y + 12}">{_e(first)}</text>'
     return (f'<g class="{node["cls"]}"><title>{_e(node["tip"])}</title>'
             f'<rect class="box" x="{x}" y="{y}" width="{w}" height="{h}" rx="3"/>'
-            f'<text class="{c1}" x="{x + 6}" y="{y + 12}">{_e(_fit(t1, w, ch1))}</text>'
+            f'{line1}'
             f'<text class="{c2}" x="{x + 6}" y="{y + 27}">{_e(_fit(t2, w, ch2))}</text></g>')
 
 
 CAPTION = ("Each arrow is a pointer, drawn to the object it names; a pointer kept by a worker "
            "continues the chain from that worker's column. Grey boxes: a remote model's tensors. "
            "∇: requires_grad.")
+PLAN_CAPTION = ("Purple boxes: plans and protocols a worker keeps. Purple numbered arrows: where x "
+                "goes when a protocol runs, protocol.run(x): sent to step 1's worker, each plan's "
+                "result moved on to the next.")
+
+
+def _has_plans(board: Dict[str, Any]) -> bool:
+    return (any(r.get("kind") for w in board.get("workers", []) for r in w["rows"])
+            or any(v["kind"] in ("plan_pointer", "protocol", "protocol_pointer")
+                   for v in board.get("variables", [])))
 
 
 def dashboard_html(board: Dict[str, Any]) -> str:
     """The notebook's variables, each worker's objects and traffic, and every pointer an arrow."""
     if not board.get("workers") and not board.get("variables"):
         return f'{_STYLE}<div class="jsyft"><span class="muted">no workers yet</span></div>'
+    caption = CAPTION + (" " + PLAN_CAPTION if _has_plans(board) else "")
     return (f'{_STYLE}<div class="jsyft jsyft-dash"><div class="jsyft-board">{board_svg(board)}</div>'
-            f'<div class="jsyft-caption">{_e(CAPTION)}</div></div>')
+            f'<div class="jsyft-caption">{_e(caption)}</div></div>')
 
 
 # --- training you can watch ------------------------------------------------------------------

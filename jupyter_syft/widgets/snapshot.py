@@ -2,10 +2,11 @@
 
 The dashboard and the side panel share one shape, the *board* (``board_snapshot``)::
 
-    {"version": 2,
+    {"version": 3,
      "workers": [{"worker_id": "bob", "count": 3, "gone": False, "more": 0,
                   "traffic": {"messages": 12, "bytes_in": 900, "bytes_out": 400, "bytes_got": 0},
-                  "rows": [object rows; a pointer a worker keeps has "pointer": ["bob", id]]}],
+                  "rows": [object rows; a pointer a worker keeps has "pointer": ["bob", id];
+                           a plan or a protocol a worker keeps has "kind" (see plan_row, protocol_row)]}],
      "variables": [
         {"name": "x", "kind": "pointer", "type": "PointerTensor", "state": "live", "attr": None,
          "shape": [4], "dtype": "int64", "path": [["me", 1], ["alice", 2], ["bob", 3]], "end": "tensor"},
@@ -13,7 +14,12 @@ The dashboard and the side panel share one shape, the *board* (``board_snapshot`
          "pointers": [{"state": "live", "path": [...], "end": "tensor"}, ...]},
         {"name": "model", "kind": "model", "type": "Linear",
          "params": [{"name": "weight", "state": "live", "shape": [1, 2], "dtype": "float32",
-                     "path": [["me", 4], ["bob", 5]], "end": "tensor"}, ...]}],
+                     "path": [["me", 4], ["bob", 5]], "end": "tensor"}, ...]},
+        {"name": "pp", "kind": "plan_pointer", "type": "PointerPlan", "plan": "inc1", "state": "live",
+         "path": [["me", 7], ["bob", 8]], "end": "plan"},
+        {"name": "protocol", "kind": "protocol", "type": "Protocol", "deployed": True, "at": None,
+         "steps": [{"worker": "alice", "plan": "inc1", "state": "live", "path": [["me", 9], ["alice", 10]],
+                    "end": "plan"}, ...]}],
      "groups": [{"worker_id": "bob", "name": "model", "type": "Linear",
                  "params": [{"name": "weight", "id": 5}, {"name": "bias", "id": 6}]}],
      "more_variables": 0}
@@ -21,7 +27,13 @@ The dashboard and the side panel share one shape, the *board* (``board_snapshot`
 A path is where a pointer leads, hop by hop: ``[owner, pointer id]``, then ``[worker, id]`` for
 each object it names, following pointers that workers keep (``me -> alice -> bob``). ``end`` says
 what the last hop found: "tensor", "missing" (not on that worker), "gone" (the worker was removed),
-"fetched"/"deleted" (a pointer on the way was used up) or "too long".
+"fetched"/"deleted" (a pointer on the way was used up) or "too long"; a pointer to a plan or a
+protocol ends in "plan" or "protocol".
+
+A protocol's ``steps`` are its plans in the order they run: ``protocol.run(x)`` sends x to the first
+step's worker, runs its plan there and moves the result on to the next. An undeployed protocol's
+steps name fictive workers and have no path; ``at`` is where ``protocol.send(james)`` put it.
+Version 2 had no plans or protocols.
 """
 import itertools
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -30,10 +42,17 @@ import torch
 from torch import nn
 
 from ..multi_pointer import MultiPointerTensor
+from ..plans.plan import PointerPlan
+from ..plans.protocol import PointerProtocol, Protocol, StoredProtocol
+from ..plans.record import PlanRecord, code_listing
 from ..pointers import LIVE, PointerTensor
+from ..tags import tags_of
 
 PAGE_SIZE = 50  # rows a worker view shows; a worker with 100,000 objects renders its first page
 PREVIEW_CHARS = 48
+CODE_STEPS = 12  # a plan's listing (a tooltip) shows its first steps only
+
+Hop = List[Any]  # [worker id as str, object id]
 
 
 def _first_values(t: torch.Tensor, k: int) -> list:
@@ -78,9 +97,64 @@ def pointer_row(obj_id: int, ptr: PointerTensor) -> Dict[str, Any]:
     }
 
 
+def _plan_code(record: PlanRecord) -> str:
+    """The plan as PySyft printed it (``def inc1(arg_1): ...``), its first CODE_STEPS steps."""
+    steps = record.steps
+    if len(steps) <= CODE_STEPS:
+        return code_listing(record)
+    short = PlanRecord(record.name, record.arg_specs, record.state, steps[:CODE_STEPS], None)
+    lines = code_listing(short).splitlines()[:-1]  # not its return: the plan goes on
+    return "\n".join(lines + [f"    … {len(steps) - CODE_STEPS} more ops"])
+
+
+def plan_row(obj_id: int, record: PlanRecord) -> Dict[str, Any]:
+    """A plan a worker keeps: what it is, not a tensor. A stored plan is always built (a worker
+    only ever receives a plan's record, made by building it)."""
+    try:
+        code = _plan_code(record)
+    except Exception:  # a constant that cannot be shown: the rest of the row still can
+        code = ""
+    return {
+        "id": obj_id,
+        "kind": "plan",
+        "name": str(record.name),
+        "ops": len(record.steps),
+        "built": True,
+        "state": len(record.state),
+        "args": [[list(shape), str(dtype).replace("torch.", "")] for shape, dtype in record.arg_specs],
+        "code": code,
+        "tags": tags_of(record),
+    }
+
+
+def protocol_row(obj_id: int, stored: StoredProtocol) -> Dict[str, Any]:
+    """A protocol a worker keeps: its plans in order. Deployed, each step names a plan another
+    worker keeps (``at``: [worker, id]); not deployed, the plans travel inside it (``at`` None)."""
+    steps = []
+    for slot, kind, value in stored.entries:
+        if kind == "pointer":
+            steps.append({"worker": str(value[0]), "plan": None, "at": [str(value[0]), value[1]]})
+        else:
+            steps.append({"worker": str(slot), "plan": str(value[1].name), "at": None})
+    return {"id": obj_id, "kind": "protocol", "plans": len(steps), "deployed": bool(stored.resolved),
+            "steps": steps, "tags": tags_of(stored)}
+
+
 def object_row(obj_id: int, t: Any) -> Dict[str, Any]:
-    if isinstance(t, PointerTensor):
-        return pointer_row(obj_id, t)
+    try:
+        if isinstance(t, PointerTensor):
+            return pointer_row(obj_id, t)
+        if isinstance(t, PlanRecord):
+            return plan_row(obj_id, t)
+        if isinstance(t, StoredProtocol):
+            return protocol_row(obj_id, t)
+        return tensor_row(obj_id, t)
+    except Exception:  # an object we cannot read: its type, never a failed view
+        return {"id": obj_id, "dtype": type(t).__name__, "shape": [], "requires_grad": False,
+                "grad": False, "preview": type(t).__name__, "tags": []}
+
+
+def tensor_row(obj_id: int, t: Any) -> Dict[str, Any]:
     is_tensor = isinstance(t, torch.Tensor)
     return {
         "id": obj_id,
@@ -91,6 +165,16 @@ def object_row(obj_id: int, t: Any) -> Dict[str, Any]:
         "preview": _preview(t),
         "tags": sorted(str(tag) for tag in (getattr(t, "tags", None) or ())),
     }
+
+
+def row_targets(row: Dict[str, Any]) -> List[Hop]:
+    """The objects on other workers that a row names: a kept pointer's target, or each plan of
+    a deployed protocol, in order."""
+    if row.get("pointer"):
+        return [row["pointer"]]
+    if row.get("kind") == "protocol":
+        return [s["at"] for s in row["steps"] if s["at"]]
+    return []
 
 
 def worker_snapshot(worker_id: Any, objects: Dict[int, Any], limit: int = PAGE_SIZE) -> Dict[str, Any]:
@@ -116,12 +200,10 @@ def pointer_snapshot(ptr) -> Dict[str, Any]:
 
 
 # --- the board: workers, the notebook's variables, the chains between them ------------------
-BOARD_VERSION = 2
+BOARD_VERSION = 3
 BOARD_ROWS = 20  # objects per worker on the dashboard, besides those a variable or pointer names
 MAX_HOPS = 16  # a chain longer than this ends in "too long"
 MAX_VARIABLES = 100
-
-Hop = List[Any]  # [worker id as str, object id]
 
 
 def chain(ptr: PointerTensor) -> Tuple[List[Hop], str]:
@@ -169,8 +251,57 @@ def _module_tensors(module: nn.Module) -> List[Tuple[str, Any]]:
     return [*module.named_parameters(), *module.named_buffers()]
 
 
+def _reference(owner: Any, own_id: Any, location: Any, id_at_location: Any, live: bool) -> Dict[str, Any]:
+    """Where a plan's, a protocol's or a plan pointer's reference leads: one hop, read from the
+    store directly (no message). "end" is what is there: "plan", "protocol", "tensor", or
+    "missing"/"gone" (not there, worker removed), or "fetched" (brought home with .get())."""
+    path = [[str(owner.id) if owner is not None else "me", own_id], [str(location.id), id_at_location]]
+    found = None
+    if not live:
+        end = "fetched"
+    elif getattr(location, "_removed", False):
+        end = "gone"
+    else:
+        found = location._store.objects.get(id_at_location)
+        end = ("missing" if found is None else "plan" if isinstance(found, PlanRecord)
+               else "protocol" if isinstance(found, StoredProtocol) else "tensor")
+    return {"state": LIVE if live else "fetched", "path": path, "end": end,
+            "found": found.name if isinstance(found, PlanRecord) else None}
+
+
+def _plan_pointer(ptr: PointerPlan) -> Dict[str, Any]:
+    ref = _reference(ptr.owner, ptr.id, ptr.location, ptr.id_at_location, ptr._live)
+    found = ref.pop("found")
+    return {"plan": str(found or ptr.name), **ref}  # the worker's record knows the plan's name
+
+
+def _protocol_entry(name: str, protocol: Protocol) -> Dict[str, Any]:
+    steps = []
+    for worker, plan in protocol.plans:
+        label = str(getattr(worker, "id", worker))
+        if isinstance(plan, PointerPlan):
+            steps.append({"worker": label, **_plan_pointer(plan)})
+        else:  # a local plan: where it goes is a name until deploy()
+            steps.append({"worker": label, "plan": str(plan.name), "state": "local", "path": None,
+                          "end": "local"})
+    at = None
+    if protocol.location is not None:
+        at = _reference(protocol.owner, protocol.id, protocol.location, protocol._id_at_location, True)
+        at.pop("found")
+    return {"name": name, "kind": "protocol", "type": type(protocol).__name__,
+            "deployed": bool(protocol.workers_resolved), "steps": steps, "at": at}
+
+
 def variable_entry(name: str, value: Any) -> Optional[Dict[str, Any]]:
     """What a notebook variable shows on the board, or None if it holds nothing remote."""
+    if isinstance(value, PointerPlan):
+        return {"name": name, "kind": "plan_pointer", "type": type(value).__name__, **_plan_pointer(value)}
+    if isinstance(value, PointerProtocol):
+        ref = _reference(value.owner, value.id, value.location, value.id_at_location, value._live)
+        ref.pop("found")
+        return {"name": name, "kind": "protocol_pointer", "type": type(value).__name__, **ref}
+    if isinstance(value, Protocol):
+        return _protocol_entry(name, value) if value.plans else None
     if isinstance(value, PointerTensor):
         return {"name": name, "kind": "pointer", "type": type(value).__name__,
                 "attr": value._point_to_attr, **_pointer_entry(value)}
@@ -212,11 +343,22 @@ def _groups(models: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     return groups
 
 
+def entry_paths(v: Dict[str, Any]) -> List[List[Hop]]:
+    """Every path a variable's entry holds: one per pointer, parameter or deployed plan."""
+    kind = v["kind"]
+    if kind == "multi":
+        return [p["path"] for p in v["pointers"]]
+    if kind == "model":
+        return [p["path"] for p in v["params"]]
+    if kind == "protocol":
+        return [s["path"] for s in v["steps"] if s["path"]] + ([v["at"]["path"]] if v["at"] else [])
+    return [v["path"]]
+
+
 def _named_objects(variables: List[Dict[str, Any]]) -> Iterable[Hop]:
     for v in variables:
-        entries = v.get("pointers") or v.get("params") or [v]
-        for e in entries:
-            yield from e["path"][1:]
+        for path in entry_paths(v):
+            yield from path[1:]
 
 
 def board_worker(worker: Any, wanted: Iterable[int], limit: int = BOARD_ROWS) -> Dict[str, Any]:
@@ -233,6 +375,9 @@ def board_worker(worker: Any, wanted: Iterable[int], limit: int = BOARD_ROWS) ->
             "traffic": dict(getattr(worker, "traffic", None) or {}), "rows": rows}
 
 
+_REMOTE_KINDS = (PointerTensor, MultiPointerTensor, PointerPlan, PointerProtocol, Protocol)
+
+
 def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
                    limit: int = BOARD_ROWS) -> Dict[str, Any]:
     """The board (see the module docstring) for these workers and (name, value) variables."""
@@ -240,8 +385,7 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
     more = 0
     for name, value in variables:
         if len(entries) >= MAX_VARIABLES:  # only counted: no chains walked for the rest
-            more += bool(isinstance(value, (PointerTensor, MultiPointerTensor))
-                         or remote_tensor_ids(value))
+            more += bool(isinstance(value, _REMOTE_KINDS) or remote_tensor_ids(value))
             continue
         try:
             entry = variable_entry(name, value)
@@ -257,21 +401,21 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
         wanted.setdefault(g["worker_id"], []).extend(p["id"] for p in g["params"])
     by_id = {str(w.id): w for w in workers}
     boards = {wid: board_worker(w, wanted.get(wid, ()), limit) for wid, w in by_id.items()}
-    # The objects that shown pointers on workers name are shown too, down each chain.
+    # The objects that shown pointers (and deployed protocols) on workers name are shown too,
+    # down each chain.
     shown = {wid: {r["id"] for r in b["rows"]} for wid, b in boards.items()}
     todo = [r for b in boards.values() for r in b["rows"]]
     while todo:
         row = todo.pop()
-        target = row.get("pointer")
-        if not target or target[0] not in boards or target[1] in shown[target[0]]:
-            continue
-        wid, obj_id = target
-        shown[wid].add(obj_id)
-        obj = by_id[wid]._store.objects.get(obj_id)
-        if obj is not None:
-            new_row = object_row(obj_id, obj)
-            boards[wid]["rows"].append(new_row)
-            boards[wid]["more"] -= 1
-            todo.append(new_row)
+        for wid, obj_id in row_targets(row):
+            if wid not in boards or obj_id in shown[wid]:
+                continue
+            shown[wid].add(obj_id)
+            obj = by_id[wid]._store.objects.get(obj_id)
+            if obj is not None:
+                new_row = object_row(obj_id, obj)
+                boards[wid]["rows"].append(new_row)
+                boards[wid]["more"] -= 1
+                todo.append(new_row)
     return {"version": BOARD_VERSION, "workers": list(boards.values()), "variables": entries,
             "groups": groups, "more_variables": more}

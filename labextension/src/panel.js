@@ -5,15 +5,16 @@
 // `%load_ext jupyter_syft` closes the comm at once; the panel then says so and tries again each
 // time a cell has run (at most once a second), so it fills in by itself after `%load_ext`.
 //
-// A snapshot (protocol version 2) is the dashboard's board: workers (objects, traffic), the
-// notebook's variables with the path each pointer leads along (me -> alice -> bob), and remote
-// models as groups; see jupyter_syft/widgets/snapshot.py.
+// A snapshot (protocol version 3) is the dashboard's board: workers (objects, traffic; plans and
+// protocols a worker keeps are rows with a "kind"), the notebook's variables with the path each
+// pointer leads along (me -> alice -> bob), plan pointers and protocols (their steps in the order
+// they run), and remote models as groups; see jupyter_syft/widgets/snapshot.py.
 //
 // Everything is drawn with DOM calls and textContent: snapshot data never reaches innerHTML.
 import { Widget } from '@lumino/widgets';
 
 export const COMM_TARGET = 'jupyter_syft.panel';
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 const LOAD_EXT = '%load_ext jupyter_syft';
 export const LOAD_HINT = `Run ${LOAD_EXT} in this notebook to see its workers here.`;
 export const NO_NOTEBOOK = 'Open a notebook to see its workers here.';
@@ -439,6 +440,50 @@ function renderWorkers(workers, groups) {
 
 const GRAD_TITLE = '∇: requires_grad, ∇g: has a .grad';
 
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+// The same words as the worker view's (render.plan_summary, render.protocol_summary).
+export function planSummary(r) {
+  const state = r.state ? plural(r.state, 'state tensor') : 'no state tensors';
+  return `${plural(r.ops, 'op')} · ${r.built ? 'built' : 'not built'} · ${state}`;
+}
+
+export function protocolSummary(r) {
+  const route = r.steps.map(s => s.worker).join(' → ');
+  return `${r.deployed ? 'deployed' : 'not deployed'}: ${route}`;
+}
+
+function protocolTip(r) {
+  const lines = [`protocol · ${plural(r.plans, 'plan')} · ${protocolSummary(r)}`];
+  r.steps.forEach((s, i) => {
+    lines.push(s.at ? `${i + 1}. ${s.worker}: plan ${s.at[0]}:${s.at[1]}` : `${i + 1}. ${s.worker}: plan ${s.plan}`);
+  });
+  return lines.join('\n');
+}
+
+// A plan or a protocol a worker keeps: what it is, in the tensor columns' place.
+function kindCells(tr, r) {
+  tr.classList.add(`jsyft-panel-${r.kind}`);
+  tr.dataset.kind = r.kind;
+  tr.appendChild(el('td', 'jsyft-dtype jsyft-kind', r.kind));
+  if (r.kind === 'plan') {
+    tr.appendChild(el('td', 'jsyft-shape jsyft-plan-name', r.name));
+    tr.appendChild(el('td', 'jsyft-grad', ''));
+    tr.appendChild(el('td', 'jsyft-value', planSummary(r)));
+    tr.title = r.code || r.name;
+  } else {
+    tr.appendChild(el('td', 'jsyft-shape', plural(r.plans, 'plan')));
+    tr.appendChild(el('td', 'jsyft-grad', ''));
+    tr.appendChild(el('td', 'jsyft-value', protocolSummary(r)));
+    tr.title = protocolTip(r);
+  }
+  if (r.tags && r.tags.length) {
+    tr.title += `\ntags: ${r.tags.join(', ')}`;
+  }
+}
+
 function renderObjects(rows) {
   const table = el('table', 'jsyft-panel-objects');
   const head = el('tr');
@@ -455,6 +500,11 @@ function renderObjects(rows) {
       tr.title = `tags: ${r.tags.join(', ')}`;
     }
     const id = tr.appendChild(el('td', 'jsyft-id', r.label || String(r.id)));
+    if (r.kind === 'plan' || r.kind === 'protocol') {
+      kindCells(tr, r);
+      body.appendChild(tr);
+      continue;
+    }
     if (r.label) {
       id.classList.add('jsyft-param');
       id.title = String(r.id);
@@ -486,7 +536,16 @@ function renderVariables(variables, objects, more) {
     const head = el('div', 'jsyft-panel-variable-head');
     head.appendChild(el('span', 'jsyft-panel-variable-name', v.name));
     li.appendChild(head);
-    if (v.kind === 'model') {
+    if (v.kind === 'plan_pointer' || v.kind === 'protocol_pointer') {
+      head.appendChild(el('span', 'jsyft-panel-muted', v.kind === 'plan_pointer' ? ` ${v.type} ${v.plan}` : ` ${v.type}`));
+      if (v.state !== 'live') {
+        li.classList.add('jsyft-panel-variable-done');
+        head.append(' ', el('span', `jsyft-state jsyft-state-${v.state}`, v.state));
+      }
+      renderPath(li, v, objects);
+    } else if (v.kind === 'protocol') {
+      renderProtocol(li, head, v, objects);
+    } else if (v.kind === 'model') {
       head.appendChild(el('span', 'jsyft-panel-muted', ` ${v.type}`));
       const byWorker = new Map();
       for (const p of v.params) {
@@ -521,6 +580,54 @@ function renderVariables(variables, objects, more) {
   return list;
 }
 
+// What a hop's target is, in a few words: a tensor's values, a plan's name and size.
+function describe(row) {
+  if (!row) {
+    return '';
+  }
+  if (row.kind === 'plan') {
+    return `plan ${row.name} · ${plural(row.ops, 'op')}`;
+  }
+  if (row.kind === 'protocol') {
+    return `protocol · ${protocolSummary(row)}`;
+  }
+  return row.preview;
+}
+
+// A protocol: its steps in the order they run. Deployed, `protocol.run(x)` sends x to step 1's
+// worker, runs its plan there and moves the result on: one numbered line per step, each on the
+// plan it runs. Not deployed: the fictive workers' names. Sent to a worker: a hop to it first.
+//   protocol  Protocol
+//     1 alice:1234  inc1
+//     2 bob:5678    inc2
+function renderProtocol(li, head, v, objects) {
+  head.appendChild(el('span', 'jsyft-panel-muted', ` ${v.type}${v.deployed ? '' : ' · not deployed'}`));
+  if (v.at) {
+    renderPath(li, v.at, objects);
+  }
+  v.steps.forEach((s, i) => {
+    const line = el('div', 'jsyft-panel-step');
+    line.dataset.step = String(i + 1);
+    line.dataset.workerId = s.worker;
+    line.appendChild(el('span', 'jsyft-panel-step-number', String(i + 1)));
+    const target = el('span', 'jsyft-panel-hop-target');
+    target.append(el('span', 'jsyft-panel-hop-worker', s.worker));
+    if (s.path) {
+      const id = s.path[1][1];
+      line.dataset.objectId = String(id);
+      target.append(el('span', 'jsyft-panel-muted', `:${id}`));
+    }
+    line.append(' ', target, ' ', el('span', 'jsyft-panel-hop-note', s.plan));
+    if (s.path && (s.state !== 'live' || s.end !== 'plan')) {
+      line.classList.add('jsyft-panel-hop-missing');
+      line.append(' ', el('span', 'jsyft-panel-step-end', s.end === 'gone' ? 'worker gone' : s.end));
+    } else if (!s.path) {
+      line.classList.add('jsyft-panel-step-fictive');
+    }
+    li.appendChild(line);
+  });
+}
+
 function renderPath(li, p, objects) {
   const hops = p.path.slice(1);
   hops.forEach(([wid, id], i) => {
@@ -533,8 +640,8 @@ function renderPath(li, p, objects) {
     } else if (!last) {
       note = 'pointer';
       cls = 'jsyft-panel-hop-pointer';
-    } else if (p.end === 'tensor') {
-      note = row ? row.preview : '';
+    } else if (p.end === 'tensor' || p.end === 'plan' || p.end === 'protocol') {
+      note = describe(row);
     } else {
       note = p.end === 'gone' ? 'worker gone' : p.end;
       cls = 'jsyft-panel-hop-missing';
@@ -566,6 +673,16 @@ function tooltip(v) {
   }
   if (v.kind === 'multi') {
     return `${v.name}: ` + v.pointers.map(chain).join(', ');
+  }
+  if (v.kind === 'protocol') {
+    const steps = v.steps.map(s => `${s.worker}: ${s.plan}`).join(', ');
+    if (v.at) {
+      return `${v.name} = Protocol, kept by ${v.at.path[1][0]}: ${steps}`;
+    }
+    if (!v.deployed) {
+      return `${v.name} = Protocol, not deployed: ${steps}`;
+    }
+    return `${v.name}.run(x): x goes to ` + v.steps.map(s => `${s.worker} (${s.plan})`).join(', then ');
   }
   return `${v.name}: ${chain(v)}`;
 }
