@@ -115,8 +115,9 @@ def _build() -> None:
     for name, func in _UNLISTED_FUNCTIONS.items():
         _BY_NAME[name] = func
         _BY_FUNC[func] = name
-    for name in _FACTORIES:
+    for name in _FACTORIES:  # named both ways: plans record them as steps
         _BY_NAME[f"torch.{name}"] = getattr(torch, name)
+        _BY_FUNC[getattr(torch, name)] = f"torch.{name}"
     for attr in _SETTERS:
         setter = getattr(torch.Tensor, attr).__set__
         _BY_NAME[f"Tensor.{attr}.__set__"] = setter

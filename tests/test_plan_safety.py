@@ -191,3 +191,52 @@ def test_a_plan_from_a_worker_is_checked_when_it_comes_home(hook, bob):
     stored.steps[0].op = "os.system"  # a worker that lies about what it holds
     with pytest.raises(sy.exceptions.InvalidPlanError, match="not on this worker's allow-list"):
         remote.get()
+
+
+def test_a_plan_cannot_make_sparse_intermediates(bob, held):
+    # indices() of a sparse tensor aliases its internals; writing through it corrupted memory
+    steps = [["Tensor.to_sparse", [Var(0)], {}, 1, True], ["Tensor.coalesce", [Var(1)], {}, 2, True],
+             ["Tensor.indices", [Var(2)], {}, 3, True], ["Tensor.fill_", [Var(3), 10 ** 9], {}, 4, True],
+             ["Tensor.to_dense", [Var(2)], {}, 5, True]]
+    ok, plan_id = _serve(bob, "store_plan", _plan_bytes(steps), 0, [], None)
+    assert ok
+    ok, value = _serve(bob, "run_plan", plan_id, [codec.Ref(held.id_at_location)])
+    assert not ok and "step 1 (Tensor.to_sparse) gave a torch.sparse_coo tensor" in value[1], value
+    bob._store.discard([plan_id])
+
+
+def test_deeply_nested_arguments_are_refused(bob, held):
+    nested = Var(0)
+    for _ in range(40):
+        nested = [nested]
+    _refused(bob, _plan_bytes([["torch.cat", [nested], {}, 1, True]]), "arguments nest deeper than 32 levels")
+
+
+def test_keyword_names_and_protocol_worker_ids_cannot_forge_listing_lines(bob, held):
+    _refused(bob, _plan_bytes([["torch.sum", [Var(0)], {"dim\n    return _1\ndef x(": 0}, 1, True]]),
+             "kwargs a dict with names for keys")
+    ok, value = _serve(bob, "store_protocol", codec.encode([1, [["w1\ndef", "pointer", ["alice", 1]]]]), 0, [], None)
+    assert not ok and "a worker name is printable" in value[1]
+    huge = "w" * 2 ** 20  # stored once, it would have been echoed by every run request
+    ok, value = _serve(bob, "store_protocol", codec.encode([1, [["w1", "pointer", [huge, 1]]]]), 0, [], None)
+    assert not ok and len(value[1]) < 400
+
+
+def test_a_var_hidden_in_a_named_tuple_record_is_checked(bob, held):
+    hidden = torch.return_types.max([Var(0), Var(999)])
+    _refused(bob, _plan_bytes([["torch.stack", [list(hidden)], {}, 1, True]]), "uses _1000 before it is defined")
+    _refused(bob, _plan_bytes([["torch.stack", [hidden], {}, 1, True]]), "uses _1000 before it is defined")
+
+
+def test_a_result_never_shares_memory_with_the_plans_state(hook, bob):
+    @sy.func2plan(args_shape=[(1,)], state=(torch.tensor([1.0]),))
+    def leaky(x, state):
+        b, = state.read()
+        return x + b, b.view(1)
+
+    remote = leaky.send(bob)
+    x_ptr = torch.zeros(1).send(bob)
+    _, b_ptr = remote(x_ptr)
+    b_ptr.mul_(100)  # a caller changing what it got back...
+    out, _ = remote(x_ptr)
+    assert torch.equal(out.get(), torch.tensor([1.0]))  # ...does not change the plan for the next one

@@ -310,3 +310,62 @@ def test_part08_set_up_me_stores_and_worker_data_keeps_tags(hook):
     finally:
         hook.local_worker.is_client_worker = True
         sy.remove_worker(sy.get_worker("device_1"))
+
+
+def test_random_and_factory_calls_are_steps_not_frozen_constants(hook, bob):
+    @sy.func2plan(args_shape=[(3,)])
+    def add_noise(x):
+        return x + torch.randn(x.shape)
+
+    assert "torch.randn((3,))" in add_noise.code()
+    remote = add_noise.send(bob)
+    x_ptr = torch.zeros(3).send(bob)
+    draws = [remote(x_ptr).get() for _ in range(2)] + [add_noise(torch.zeros(3)) for _ in range(2)]
+    assert len({tuple(d.tolist()) for d in draws}) == 4
+
+
+def test_a_plan_called_under_no_grad_builds_no_graph(hook):
+    torch.manual_seed(0)
+    net = Net()
+    net.build(torch.tensor([1.0, 2.0]))
+    assert net(torch.ones(2)).requires_grad
+    with torch.no_grad():
+        assert not net(torch.ones(2)).requires_grad
+
+
+def test_a_module_plan_runs_with_the_layers_it_has_now(hook):
+    torch.manual_seed(0)
+    net = Net()
+    net.build(torch.tensor([1.0, 2.0]))
+    net.fc2 = nn.Linear(3, 2)
+    x = torch.tensor([0.5, -1.0])
+    assert torch.equal(net(x), F.log_softmax(net.fc2(F.relu(net.fc1(x))), dim=0))
+
+
+def test_building_twice_does_not_apply_in_place_updates_twice(hook):
+    counter = torch.zeros(1)
+
+    @sy.func2plan(args_shape=[(1,)])
+    def bump(x):
+        counter.add_(x)
+        return x * 2
+
+    assert torch.equal(counter, torch.ones(1))  # the trace ran once; the check replays on copies
+
+
+def test_a_first_call_that_builds_draws_the_same_random_numbers_as_eager(hook):
+    def noisy(x):
+        return F.dropout(x, 0.5, training=True)
+
+    torch.manual_seed(7)
+    expected = noisy(torch.ones(8))
+    torch.manual_seed(7)
+    assert torch.equal(sy.func2plan()(noisy)(torch.ones(8)), expected)
+
+
+def test_names_and_shapes_are_checked_where_they_are_given(hook, bob):
+    plan = sy.func2plan(args_shape=[(2,)])(lambda x: x + 1)
+    assert plan.name == "lambda"
+    assert torch.equal(plan.send(bob)(torch.ones(2).send(bob)).get(), torch.full((2,), 2.0))
+    with pytest.raises(TypeError, match=r"args_shape is a list with one shape per argument"):
+        sy.func2plan(args_shape=(2,))(lambda x: x)

@@ -123,3 +123,34 @@ def test_a_tagged_protocol_is_found_fetched_and_deployed_again(hook, alice, bob,
 def test_a_protocol_only_holds_plans(hook):
     with pytest.raises(TypeError, match="pairs workers with plans, not with a function"):
         sy.Protocol([("w", lambda x: x)])
+
+
+def test_a_sent_protocol_keeps_its_plans_when_the_local_one_goes(hook, alice, bob, james):
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol.deploy(alice, bob)
+    protocol.send(james)
+    protocol_id = protocol._id_at_location
+    del protocol  # Part 08 bis rebinds `protocol` right after sending it
+    assert len(alice._objects) == 1 and len(bob._objects) == 1
+    x = torch.tensor([1.0]).send(james)
+    result, lines = sy.local_worker._request(james, "run_protocol", [protocol_id, [x]], [x])
+    assert lines == ["send alice", "move alice  ->  bob"]
+    assert torch.equal(result.get().get(), torch.tensor([3.0]))
+
+
+def test_running_a_protocol_leaves_the_callers_data_where_it_was(hook, alice, bob, capsys):
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol.deploy(bob, alice)
+    x = torch.tensor([1.0]).send(alice)
+    result = protocol.run(x)
+    assert capsys.readouterr().out == "send bob\nmove bob  ->  alice\n"
+    assert x.location is alice and torch.equal(x.get(), torch.tensor([1.0]))
+    assert torch.equal(result.get(), torch.tensor([3.0]))
+
+
+def test_a_sent_protocol_refuses_mixed_local_and_remote_arguments(hook, alice, bob, james):
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol.deploy(alice, bob)
+    protocol.send(james)
+    with pytest.raises(RuntimeError, match="sent to james, but you provided local arguments"):
+        protocol.run(torch.tensor([1.0]).send(james), torch.tensor([2.0]))

@@ -41,6 +41,8 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
     values.extend(args)
     grad_mode = torch.is_grad_enabled()
     mode = grad_mode  # the grad mode set now; put back to grad_mode at the end, as it was
+    # A step traced under no_grad runs without grad; one traced with grad runs in the caller's
+    # mode, so a plan called under torch.no_grad() builds no graph.
     try:
         for number, step in enumerate(record.steps, 1):
             # substitute(), inlined for a step's usual arguments: Vars and constants
@@ -51,8 +53,9 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
             call_kwargs = {k: values[v.index] if type(v) is Var
                            else substitute(v, values) if type(v) in _NESTED else v
                            for k, v in kwargs.items()} if kwargs else {}
-            if step.grad_enabled is not mode:  # switched once per run of steps, not per step
-                mode = step.grad_enabled
+            wanted = step.grad_enabled and grad_mode
+            if wanted is not mode:  # switched once per run of steps, not per step
+                mode = wanted
                 _set_grad_enabled(mode)
             try:
                 result = step.func(*call_args, **call_kwargs)
@@ -62,10 +65,10 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
             if out is None:
                 continue
             if type(out) is int:
-                if isinstance(result, torch.Tensor):  # _keep(), inlined
-                    values.append(result)
+                if type(result) is torch.Tensor and result.layout is _STRIDED and result.is_cpu:
+                    values.append(result)  # _keep(), inlined for the common case
                 else:
-                    _keep(values, result, record, number, step.op)  # raises
+                    _keep(values, result, record, number, step.op)  # checks it, then keeps it
             else:
                 if not isinstance(result, (tuple, list)) or len(result) != len(out):
                     raise RemoteValueError(f"{record.name}, step {number} ({step.op}) gave "
@@ -80,10 +83,18 @@ def run(record: PlanRecord, args: Sequence[torch.Tensor]) -> Any:
         values.clear()  # drop intermediate tensors (and their graphs) now
 
 
+_STRIDED = torch.strided
+
+
 def _keep(values: list, result: Any, record: PlanRecord, number: int, op: str) -> None:
     if not isinstance(result, torch.Tensor):
         raise RemoteValueError(f"{record.name}, step {number} ({op}) gave a "
                                f"{type(result).__name__}, not a tensor")
+    # Only dense CPU tensors, as a worker stores: a sparse tensor's index tensors alias its
+    # internals, and writing through them corrupts memory.
+    if result.layout is not _STRIDED or not result.is_cpu:
+        raise RemoteValueError(f"{record.name}, step {number} ({op}) gave a {result.layout} "
+                               f"tensor on {result.device}; plans compute with dense CPU tensors")
     values.append(result)
 
 

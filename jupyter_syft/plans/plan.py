@@ -12,7 +12,15 @@ from ..exceptions import MalformedMessageError, TensorsNotCollocatedException
 from ..ids import new_id
 from . import execute, trace
 from .record import PlanRecord, code_listing
-from .validate import read_plan
+from .validate import MAX_NAME_CHARS, read_plan
+
+
+def _plan_name(name: str) -> str:
+    """A name a worker accepts (a Python identifier of at most 100 characters): a lambda's
+    `<lambda>` becomes `lambda_`."""
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in str(name)).strip("_") or "plan"
+    cleaned = cleaned if cleaned.isidentifier() else f"plan_{cleaned}"
+    return cleaned[:MAX_NAME_CHARS]
 
 
 def _local_worker():
@@ -32,7 +40,7 @@ class Plan(nn.Module):
                  state: Sequence[torch.Tensor] = None, id: Optional[int] = None, owner=None,
                  tags: Sequence[str] = (), description: Optional[str] = None) -> None:
         super().__init__()
-        self.name = name or type(self).__name__
+        self.name = _plan_name(name or type(self).__name__)
         self.function = function
         self._plan_id = new_id() if id is None else id
         self._plan_owner = owner
@@ -99,6 +107,10 @@ class Plan(nn.Module):
             raise TypeError(f"{self.name} has nothing to build: give a function or define forward()")
 
     def _build_from_shapes(self, args_shape) -> None:
+        if (not isinstance(args_shape, (list, tuple))
+                or not all(isinstance(s, (list, tuple)) and all(type(d) is int for d in s) for s in args_shape)):
+            raise TypeError(f"{self.name}: args_shape is a list with one shape per argument, "
+                            "like args_shape=[(2,)] or [(-1, 1), (1, 2)]")
         shapes = [tuple(s) for s in args_shape]
         # -1 means "any size": the example uses 1 there, and the record keeps the -1
         self.build(*[torch.ones([1 if d == -1 else d for d in shape]) for shape in shapes])
@@ -116,8 +128,11 @@ class Plan(nn.Module):
                     f"{arg.location.id}: send the plan there first, "
                     f"plan.send({arg.location.id})(x_ptr)")
         if not self.is_built:
-            self.build(*args)
-        return execute.run(self.record, args)
+            with torch.random.fork_rng():  # building draws no random numbers the call would see
+                self.build(*args)
+        # a module plan runs with its parameters as they are now (a layer may have been replaced)
+        record = self._record_for_sending() if self.function is None and self._state_tensors is None else self.record
+        return execute.run(record, args)
 
     # --- moving --------------------------------------------------------------------------
     def send(self, *locations) -> "PointerPlan":

@@ -99,6 +99,8 @@ class Protocol:
                                "Call deploy(*workers) to do so.")
         if self.location is not None:
             where = next((a.location for a in args if hasattr(a, "_id_at_location")), self.owner)
+            if any(not hasattr(a, "_id_at_location") for a in args):
+                where = self.owner
             if where is not self.location:
                 raise RuntimeError(f"This protocol has been sent to {self.location.id}, but you "
                                    f"provided local arguments or pointers to {where.id}.")
@@ -115,6 +117,9 @@ class Protocol:
         from ..workers import get_worker
 
         location = get_worker(location)
+        for _, plan in self.plans:
+            if isinstance(plan, PointerPlan):  # the copy on the worker names them now: keep them
+                plan.garbage_collect_data = False
         self._id_at_location = self.owner._request(
             location, "store_protocol", [self._to_wire(), self.id, self.tags, self.description])
         self.location = location
@@ -151,8 +156,8 @@ def run_chain(owner, steps: Sequence[Tuple[Any, PointerPlan]], args: Sequence[An
 
 
 def _send_from(owner, value: Any, worker) -> Any:
-    if hasattr(value, "_id_at_location"):
-        return value if value.location is worker else value.move(worker)
+    if hasattr(value, "_id_at_location"):  # the caller's data stays where it is: a copy travels
+        return value.copy() if value.location is worker else value.copy().move(worker)
     return owner.send_tensor(value, worker)
 
 
@@ -198,13 +203,14 @@ def read_protocol(data: Any) -> StoredProtocol:
     entries = []
     for i, entry in enumerate(raw[1]):
         where = f"protocol plan {i + 1}"
-        if (type(entry) is not list or len(entry) != 3 or type(entry[0]) not in (str, int)
-                or len(str(entry[0])) > MAX_NAME_CHARS or type(entry[2]) is not list or len(entry[2]) != 2):
+        if type(entry) is not list or len(entry) != 3 or type(entry[2]) is not list or len(entry[2]) != 2:
             raise InvalidPlanError(f"{where}: an entry is [worker, kind, value]")
         slot, kind, value = entry
+        if not _printable_id(slot):
+            raise InvalidPlanError(f"{where}: a worker name is printable, at most {MAX_NAME_CHARS} characters")
         if kind == "plan" and type(value[0]) is int and type(value[1]) is bytes:
             entries.append((str(slot), "plan", (value[0], read_plan(value[1]))))
-        elif kind == "pointer" and type(value[0]) in (str, int) and type(value[1]) is int:
+        elif kind == "pointer" and _printable_id(value[0]) and type(value[1]) is int:
             entries.append((str(slot), "pointer", (value[0], value[1])))
         else:
             raise InvalidPlanError(f"{where}: a plan's bytes or a deployed plan's [worker, id]")
@@ -212,6 +218,14 @@ def read_protocol(data: Any) -> StoredProtocol:
     if len(kinds) > 1:
         raise InvalidPlanError("a protocol is either deployed everywhere or nowhere")
     return StoredProtocol(entries)
+
+
+def _printable_id(value: Any) -> bool:
+    """A worker id a protocol may name: an int, or a short printable string (it is printed in
+    reprs and errors, so no newlines and no megabytes)."""
+    if type(value) is int:
+        return True
+    return type(value) is str and 0 < len(value) <= MAX_NAME_CHARS and value.isprintable()
 
 
 def protocol_from_wire(owner, data: bytes, protocol_id: int, labels, description) -> Protocol:

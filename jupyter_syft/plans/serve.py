@@ -42,13 +42,57 @@ def on_run_plan(worker, fields: list, inputs) -> bytes:
     if not isinstance(plan, PlanRecord):
         raise worker._not_found(fields[0]) if plan is None else TypeError(
             f"object {fields[0]} on {worker.id} is not a plan")
-    result = execute.run(plan, fields[1])
+    result = _unshared(execute.run(plan, fields[1]), plan)
     stored: List[int] = []
     try:
         return codec.encode_value_reply(worker._describe(result, inputs, stored))
     except Exception:
         worker._store.discard(stored)
         raise
+
+
+def _storages(value: Any, found: set) -> set:
+    if isinstance(value, torch.Tensor):
+        found.add(value.untyped_storage().data_ptr())
+    elif isinstance(value, (list, tuple, dict)):
+        for v in (value.values() if isinstance(value, dict) else value):
+            _storages(v, found)
+    return found
+
+
+def _unshared(result: Any, plan: PlanRecord) -> Any:
+    """A result that shares memory with the plan's state or constants is copied: otherwise the
+    caller's pointer to it could change the plan for everyone who calls it later."""
+    tensors = []
+    _collect(result, tensors)
+    if not tensors:
+        return result
+    shared = plan.__dict__.get("_shared_storages")
+    if shared is None:  # found once: a stored plan's state and constants keep their memory
+        shared = _storages(plan.state, set())
+        for step in plan.steps:
+            _storages(step.args, shared)
+            _storages(step.kwargs, shared)
+        plan.__dict__["_shared_storages"] = shared
+    if not any(t.untyped_storage().data_ptr() in shared for t in tensors):
+        return result
+    return _copy_shared(result, shared)
+
+
+def _collect(value: Any, into: list) -> None:
+    if isinstance(value, torch.Tensor):
+        into.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect(v, into)
+
+
+def _copy_shared(value: Any, shared: set) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.clone() if value.untyped_storage().data_ptr() in shared else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_shared(v, shared) for v in value)
+    return value
 
 
 def on_store_protocol(worker, fields: list, inputs) -> bytes:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 import torch
 from torch import nn
 from torch._C import DisableTorchFunctionSubclass
+from torch.overrides import TorchFunctionMode
 
 from .. import codec, commands
 from ..codec import Var
@@ -33,7 +34,25 @@ _METADATA = {
 _VALUE_READS = {_T.item, _T.tolist, _T.numpy, _T.__bool__, _T.__int__, _T.__float__,
                 _T.__index__, _T.__complex__, _T.__array__}
 
+_FACTORY_FUNCS = {getattr(torch, name) for name in commands._FACTORIES}
+
 _ACTIVE: List["Tracer"] = []  # the tracer of the plan being built (plans do not nest)
+
+
+class _FactoryCalls(TorchFunctionMode):
+    """Active only while a plan is built: a tensor factory called inside the function
+    (``torch.randn(3)``, ``torch.zeros(n)``) becomes a step, so each run makes its own tensor
+    (fresh noise every call) instead of reusing the one made while tracing."""
+
+    def __init__(self, tracer: "Tracer") -> None:
+        super().__init__()
+        self.tracer = tracer
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in _FACTORY_FUNCS:
+            return self.tracer.record(func, args, kwargs)
+        return func(*args, **kwargs)  # the mode is off in here: placeholders record as usual
 
 
 class Placeholder(torch.Tensor):
@@ -226,14 +245,15 @@ def trace(name: str, function: Callable, example_args: Sequence[torch.Tensor],
     arg_ph = [tracer.placeholder(a) for a in example_args]
     _ACTIVE.append(tracer)
     try:
-        if module is not None:
-            names = [n for n, _ in module_state(module)]
-            with _parameters_replaced(module, dict(zip(names, state_ph))):
+        with _FactoryCalls(tracer):
+            if module is not None:
+                names = [n for n, _ in module_state(module)]
+                with _parameters_replaced(module, dict(zip(names, state_ph))):
+                    result = function(*arg_ph)
+            elif pass_state:
+                result = function(*arg_ph, StateReader(state_ph))
+            else:
                 result = function(*arg_ph)
-        elif pass_state:
-            result = function(*arg_ph, StateReader(state_ph))
-        else:
-            result = function(*arg_ph)
     finally:
         _ACTIVE.pop()
     outputs = tracer.outputs(result)
@@ -251,14 +271,26 @@ def _shapes(value: Any) -> Any:
     return value
 
 
+def _cloned(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return _plain(value)
+    if type(value) in (list, tuple):
+        return type(value)(_cloned(v) for v in value)
+    if type(value) is dict:
+        return {k: _cloned(v) for k, v in value.items()}
+    return value
+
+
 def _check_replay(record: PlanRecord, example_args: Sequence[torch.Tensor], traced: Any) -> None:
     """Run the record once on copies: a few torch calls (``x.set_(...)``) change a tensor
     without passing through __torch_function__, so tracing cannot see them; a result of another
     shape or dtype than the traced one gives them away."""
     from . import execute
 
+    steps = [Step(s.op, _cloned(s.args), _cloned(s.kwargs), s.out, s.grad_enabled, s.func)
+             for s in record.steps]  # constants cloned too: an in-place step must not apply twice
     copy = PlanRecord(record.name, record.arg_specs, [_plain(t) for t in record.state],
-                      record.steps, record.outputs)
+                      steps, record.outputs)
     with torch.random.fork_rng():
         replayed = execute.run(copy, [_plain(a) for a in example_args])
     if _shapes(replayed) != _shapes(traced):

@@ -126,8 +126,9 @@ def _read_step(name: str, i: int, raw: Any, defined: int) -> Tuple[Step, int]:
     except OperationNotAllowedError:
         raise InvalidPlanError(f"{where}: the operation is not on this worker's allow-list") from None
     if (type(args) is not list or type(kwargs) is not dict or type(grad_enabled) is not bool
-            or not all(type(k) is str for k in kwargs)):
-        raise InvalidPlanError(f"{where}: args must be a list, kwargs a dict, the grad mode a bool")
+            or not all(type(k) is str and k.isidentifier() for k in kwargs)):
+        raise InvalidPlanError(f"{where}: args must be a list, kwargs a dict with names for keys, "
+                               "the grad mode a bool")
     _check_refs(args, defined, where)
     _check_refs(kwargs, defined, where)
     for index in _out_list(out, where):
@@ -149,15 +150,18 @@ def _out_list(out: Any, where: str) -> list:
     raise InvalidPlanError(f"{where}: its results must be numbered values")
 
 
-def _check_refs(value: Any, defined: int, where: str, allow_constants: bool = True) -> None:
+MAX_ARG_NESTING = 32  # lists in lists in a step's arguments (torch.cat takes one level)
+
+
+def _check_refs(value: Any, defined: int, where: str, allow_constants: bool = True,
+                depth: int = 0) -> None:
     if type(value) is Var:
         if value.index >= defined:
             raise InvalidPlanError(f"{where} uses _{value.index + 1} before it is defined")
-    elif type(value) in (list, tuple):
-        for v in value:
-            _check_refs(v, defined, where, allow_constants)
-    elif type(value) is dict:
-        for v in value.values():
-            _check_refs(v, defined, where, allow_constants)
+    elif isinstance(value, (list, tuple, dict)):
+        if depth >= MAX_ARG_NESTING:
+            raise InvalidPlanError(f"{where}: arguments nest deeper than {MAX_ARG_NESTING} levels")
+        for v in (value.values() if isinstance(value, dict) else value):
+            _check_refs(v, defined, where, allow_constants, depth + 1)
     elif not allow_constants and value is not None:
         raise InvalidPlanError(f"{where} must be values the plan computed")

@@ -86,7 +86,9 @@ def get_worker(worker: Union[str, int, "BaseWorker"]) -> "BaseWorker":
     try:
         return _WORKERS[worker]
     except (KeyError, TypeError):
-        raise WorkerNotFoundError(f"there is no worker with id {worker!r}") from None
+        shown = (repr(worker[:77]) + "..." if type(worker) is str and len(worker) > 77
+                 else repr(worker) if type(worker) in (str, int) else f"of type {type(worker).__name__}")
+        raise WorkerNotFoundError(f"there is no worker with id {shown}") from None
 
 
 def _check(condition: bool, what: str) -> None:
@@ -379,7 +381,7 @@ class BaseWorker:
         _check(len(fields) == 1, "remote_get needs an id")
         obj = self._take(fields[0])
         if not isinstance(obj, PointerTensor):
-            raise ValueError(f"object {fields[0]} on {self.id} is a tensor already, not a pointer")
+            raise ValueError(f"object {fields[0]} on {self.id} is not a pointer: nothing to fetch from elsewhere")
         tensor = obj.get()
         self._store.set(fields[0], tensor)
         return codec.encode_value_reply(tensor.requires_grad)
