@@ -104,14 +104,15 @@ def check(bob, data, data_ptr, target, target_ptr):
     return result
 
 
-def count_traffic(bob, model, opt, data_ptr, target_ptr):
-    """Requests bob served and bytes that crossed, per step, in steady state."""
+def count_traffic(bob, step):
+    """Requests bob served and bytes that crossed, per step, in steady state; step() is one
+    training step."""
     keys = ("messages", "bytes_in", "bytes_out", "bytes_got")
     per_step = []
     totals = dict.fromkeys(keys, 0)
     for _ in range(COUNT_STEPS):
         before = {k: bob.traffic[k] for k in keys}
-        federated_step(model, opt, data_ptr, target_ptr, bob)
+        step()
         for k in keys:
             totals[k] += bob.traffic[k] - before[k]
         per_step.append(bob.traffic["messages"] - before["messages"])
@@ -134,7 +135,7 @@ def setup():
 def run_ours(bob, data, data_ptr, target, target_ptr, rounds, seconds):
     model, opt = model_and_optimizer()
     federated_step(model, opt, data_ptr, target_ptr, bob)  # first send done: steady state below
-    results = {"traffic": count_traffic(bob, model, opt, data_ptr, target_ptr)}
+    results = {"traffic": count_traffic(bob, lambda: federated_step(model, opt, data_ptr, target_ptr, bob))}
 
     plain_model, plain_opt = model_and_optimizer()
     ops = {

@@ -47,14 +47,15 @@ def summary(samples):
 def measure(ops, rounds, seconds):
     """Calibrate (and warm up) each op, then measure them in turn, round after round, so that
     drift on a noisy machine (other processes, CPU frequency) spreads over all of them instead of
-    hitting one. ops: name -> Op; returns name -> summary."""
+    hitting one. ops: name -> Op; returns name -> summary, with the per-round samples (µs, in
+    round order) under "samples_us", so that ops taken in the same round can be compared."""
     for op in ops.values():
         op.calibrate(seconds)
     samples = {name: [] for name in ops}
     for _ in range(rounds):
         for name, op in ops.items():
             samples[name].append(op.once())
-    return {name: dict(summary(s), n=ops[name].n) for name, s in samples.items()}
+    return {name: dict(summary(s), n=ops[name].n, samples_us=s) for name, s in samples.items()}
 
 
 def rss_kb():

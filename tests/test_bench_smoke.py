@@ -35,3 +35,11 @@ def test_federated_benchmark_runs_and_its_correctness_check_passes():
 def test_part07_benchmark_runs_and_its_loss_check_passes():
     out = run("bench_part07.py", "--quick", "--no-peer")  # exit status 1 if the losses differ
     assert "summed loss" in out and ": ok;" in out and "messages per batch" in out
+
+
+def test_plans_benchmark_runs_and_its_correctness_check_passes():
+    out = run("bench_plans.py", "--quick")  # exit status 1 if a plan step's weights differ
+    assert "max |weight difference| = " in out and "FAILED" not in out
+    for row in ("(a) plain torch, local", "(b) ours, eager (op by op), bob",
+                "(c) ours, plan, model on bob", "(d) ours, send + plan + get", "messages per step"):
+        assert row in out
