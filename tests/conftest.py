@@ -35,3 +35,32 @@ def carol(hook):
 @pytest.fixture
 def secure_worker(hook):
     yield from _worker(hook, "secure_worker")
+
+
+@pytest.fixture
+def charlie(hook):
+    yield from _worker(hook, "charlie")
+
+
+@pytest.fixture
+def james(hook):
+    yield from _worker(hook, "james")
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def live(bob):
+    """Live views on a fake clock (their refresh throttle never waits in a test)."""
+    from jupyter_syft.widgets import LiveViews
+
+    views = LiveViews(throttle=0.25, clock=FakeClock())
+    views.attach()
+    yield views
+    views.detach()

@@ -7,71 +7,17 @@ import re
 import nbformat
 import pytest
 import torch
-import torch.nn.functional as F
 from nbclient import NotebookClient
-from torch import nn
 
 import jupyter_syft as sy
 from jupyter_syft.plans.protocol import StoredProtocol
 from jupyter_syft.plans.record import PlanRecord
-from jupyter_syft.widgets import LiveViews, render, snapshot
+from jupyter_syft.widgets import render, snapshot
 from jupyter_syft.workers import remove_worker
+from plan_examples import Net, incrementers
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
 
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def live(bob):
-    views = LiveViews(throttle=0.25, clock=FakeClock())
-    views.attach()
-    yield views
-    views.detach()
-
-
-def _fresh_worker(hook, name):
-    worker = sy.VirtualWorker(hook, id=name)
-    worker._objects.clear()
-    yield worker
-    remove_worker(worker)
-
-
-@pytest.fixture
-def charlie(hook):
-    yield from _fresh_worker(hook, "charlie")
-
-
-@pytest.fixture
-def james(hook):
-    yield from _fresh_worker(hook, "james")
-
-
-def incrementers(n=3):
-    """Part 08 bis's plans: inc1, inc2, inc3, each `x + 1`, built for shape (1,)."""
-    plans = []
-    for i in range(1, n + 1):
-        def inc(x):
-            return x + 1
-        inc.__name__ = f"inc{i}"
-        plans.append(sy.func2plan(args_shape=[(1,)])(inc))
-    return plans
-
-
-class Net(sy.Plan):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(2, 3)
-        self.fc2 = nn.Linear(3, 2)
-
-    def forward(self, x):
-        x = F.relu(self.fc1(x))
-        x = self.fc2(x)
-        return F.log_softmax(x, dim=0)
 
 
 def board_of(live, **variables):

@@ -8,6 +8,7 @@ from torch import nn
 
 import jupyter_syft as sy
 from jupyter_syft.exceptions import PlanBuildError, TensorsNotCollocatedException
+from plan_examples import Net
 
 
 def _ids_masked(text: str) -> str:
@@ -91,18 +92,6 @@ def test_a_plan_call_is_one_request_and_keeps_intermediates_on_the_worker(hook, 
     for _ in range(50):
         expected = expected * 1.01 + 0.5
     assert torch.allclose(result.get(), expected.sum())
-
-
-class Net(sy.Plan):
-    def __init__(self):
-        super(Net, self).__init__()
-        self.fc1 = nn.Linear(2, 3)
-        self.fc2 = nn.Linear(3, 2)
-
-    def forward(self, x):
-        x = F.relu(self.fc1(x))
-        x = self.fc2(x)
-        return F.log_softmax(x, dim=0)
 
 
 def test_a_module_plan_takes_its_parameters_as_state(hook, bob):

@@ -5,38 +5,15 @@ import pytest
 import torch
 
 import jupyter_syft as sy
+from plan_examples import incrementers
 
 
 def _masked(text: str) -> str:
     return re.sub(r"\d{5,}", "ID", text)
 
 
-def _inc_plans():
-    plans = []
-    for name in ("inc1", "inc2", "inc3"):
-        def inc(x):
-            return x + 1
-        inc.__name__ = name
-        plans.append(sy.func2plan(args_shape=[(1,)])(inc))
-    return plans
-
-
-@pytest.fixture
-def charlie(hook):
-    worker = sy.VirtualWorker(hook, id="charlie")
-    yield worker
-    sy.remove_worker(worker)
-
-
-@pytest.fixture
-def james(hook):
-    worker = sy.VirtualWorker(hook, id="james")
-    yield worker
-    sy.remove_worker(worker)
-
-
 def test_a_protocol_prints_its_plans_then_its_deployment(hook, alice, bob, charlie):
-    inc1, inc2, inc3 = _inc_plans()
+    inc1, inc2, inc3 = incrementers()
     protocol = sy.Protocol([("worker1", inc1), ("worker2", inc2), ("worker3", inc3)])
     assert _masked(repr(protocol)) == "\n".join([
         "<Protocol id:ID owner:me>",
@@ -57,7 +34,7 @@ def test_a_protocol_prints_its_plans_then_its_deployment(hook, alice, bob, charl
 
 
 def test_run_sends_then_moves_hop_by_hop(hook, alice, bob, charlie, capsys):
-    protocol = sy.Protocol(list(zip(("worker1", "worker2", "worker3"), _inc_plans())))
+    protocol = sy.Protocol(list(zip(("worker1", "worker2", "worker3"), incrementers())))
     with pytest.raises(RuntimeError, match="Call deploy"):
         protocol.run(torch.tensor([1.0]))
     protocol.deploy(alice, bob, charlie)
@@ -73,7 +50,7 @@ def test_run_sends_then_moves_hop_by_hop(hook, alice, bob, charlie, capsys):
 
 
 def test_fictive_workers_map_to_real_ones(hook, alice, bob):
-    inc1, inc2, inc3 = _inc_plans()
+    inc1, inc2, inc3 = incrementers()
     protocol = sy.Protocol([("a", inc1), ("b", inc2), ("a", inc3)])
     with pytest.raises(RuntimeError, match="designed for 2 workers, but 1 were provided"):
         protocol.deploy(alice)
@@ -83,7 +60,7 @@ def test_fictive_workers_map_to_real_ones(hook, alice, bob):
 
 
 def test_a_protocol_sent_to_a_worker_runs_there(hook, alice, bob, charlie, james, capsys):
-    protocol = sy.Protocol(list(zip(("worker1", "worker2", "worker3"), _inc_plans())))
+    protocol = sy.Protocol(list(zip(("worker1", "worker2", "worker3"), incrementers())))
     protocol.deploy(alice, bob, charlie)
     assert protocol.send(james) is None
     x = torch.tensor([1.0]).send(james)
@@ -100,7 +77,7 @@ def test_a_protocol_sent_to_a_worker_runs_there(hook, alice, bob, charlie, james
 
 
 def test_a_tagged_protocol_is_found_fetched_and_deployed_again(hook, alice, bob, charlie, james, capsys):
-    inc1, inc2, inc3 = _inc_plans()
+    inc1, inc2, inc3 = incrementers()
     protocol = sy.Protocol([("worker1", inc1), ("worker2", inc2), ("worker3", inc3)])
     protocol.tag("my_protocol")
     protocol.send(james)
@@ -126,7 +103,7 @@ def test_a_protocol_only_holds_plans(hook):
 
 
 def test_a_sent_protocol_keeps_its_plans_when_the_local_one_goes(hook, alice, bob, james):
-    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), incrementers())))
     protocol.deploy(alice, bob)
     protocol.send(james)
     protocol_id = protocol._id_at_location
@@ -139,7 +116,7 @@ def test_a_sent_protocol_keeps_its_plans_when_the_local_one_goes(hook, alice, bo
 
 
 def test_running_a_protocol_leaves_the_callers_data_where_it_was(hook, alice, bob, capsys):
-    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), incrementers())))
     protocol.deploy(bob, alice)
     x = torch.tensor([1.0]).send(alice)
     result = protocol.run(x)
@@ -149,7 +126,7 @@ def test_running_a_protocol_leaves_the_callers_data_where_it_was(hook, alice, bo
 
 
 def test_a_sent_protocol_refuses_mixed_local_and_remote_arguments(hook, alice, bob, james):
-    protocol = sy.Protocol(list(zip(("worker1", "worker2"), _inc_plans())))
+    protocol = sy.Protocol(list(zip(("worker1", "worker2"), incrementers())))
     protocol.deploy(alice, bob)
     protocol.send(james)
     with pytest.raises(RuntimeError, match="sent to james, but you provided local arguments"):

@@ -7,23 +7,10 @@ import torch
 
 import jupyter_syft as sy
 from jupyter_syft.ipython.output_cache import CachedPointer, weaken
-from jupyter_syft.widgets import LiveViews, render, snapshot
+from jupyter_syft.widgets import render, snapshot
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
 
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def live(bob):
-    views = LiveViews(throttle=0.25, clock=FakeClock())
-    views.attach()
-    yield views
-    views.detach()
 
 
 def ids_shown(view):

@@ -19,20 +19,21 @@ def on_store_plan(worker, fields: list, inputs) -> bytes:
     labels = tags.check_tags(fields[2])
     description = tags.check_description(fields[3]) if fields[3] is not None else None
     record = read_plan(fields[0])  # refused here, before anything is kept
-    obj_id = fields[1]
+    return codec.encode_value_reply(keep(worker, record, fields[1], labels, description))
+
+
+def keep(worker, obj: Any, obj_id: Any, labels: List[str], description) -> int:
+    """Store a plan or protocol under the id asked for, or a fresh one if that is taken (never
+    overwrite what another pointer names); returns the id."""
     if type(obj_id) is not int or obj_id <= 0 or obj_id in worker._store:
-        obj_id = worker._fresh_id()  # never overwrite what another pointer names
-    keep(worker, record, obj_id, labels, description)
-    return codec.encode_value_reply(obj_id)
-
-
-def keep(worker, obj: Any, obj_id: int, labels: List[str], description) -> None:
+        obj_id = worker._fresh_id()
     obj.id, obj.owner_id = obj_id, worker.id
     if labels:
         obj.__dict__["_syft_tags"] = list(labels)
     if description is not None:
         obj.__dict__["_syft_description"] = description
     worker._store.set(obj_id, obj)
+    return obj_id
 
 
 def on_run_plan(worker, fields: list, inputs) -> bytes:
@@ -101,11 +102,7 @@ def on_store_protocol(worker, fields: list, inputs) -> bytes:
     labels = tags.check_tags(fields[2])
     description = tags.check_description(fields[3]) if fields[3] is not None else None
     stored = read_protocol(fields[0])
-    obj_id = fields[1]
-    if type(obj_id) is not int or obj_id <= 0 or obj_id in worker._store:
-        obj_id = worker._fresh_id()
-    keep(worker, stored, obj_id, labels, description)
-    return codec.encode_value_reply(obj_id)
+    return codec.encode_value_reply(keep(worker, stored, fields[1], labels, description))
 
 
 def on_run_protocol(worker, fields: list, inputs) -> bytes:
