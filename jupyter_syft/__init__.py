@@ -19,7 +19,7 @@ from .grid import PrivateGridNetwork
 from .federated.dataset import BaseDataset, FederatedDataset
 from .federated.dataloader import FederatedDataLoader
 from .sandbox import create_sandbox
-from .workers import BaseWorker, VirtualWorker, all_workers, get_worker, remove_worker
+from .workers import BaseWorker, NetworkWorker, VirtualWorker, all_workers, get_worker, remove_worker
 from .plans import Plan, PointerPlan, PointerProtocol, Protocol, func2plan
 
 __version__ = "0.1.0"
@@ -40,8 +40,29 @@ __all__ = [
     "MultiPointerTensor", "ParameterPointer", "PrivateGridNetwork", "BaseDataset",
     "FederatedDataset", "FederatedDataLoader", "create_sandbox", "RemoteValueError", "OperationNotAllowedError",
     "MalformedMessageError", "UnsupportedTypeError", "WorkerNotFoundError",
-    "Plan", "PointerPlan", "func2plan", "Protocol", "PointerProtocol",
+    "Plan", "PointerPlan", "func2plan", "Protocol", "PointerProtocol", "NetworkWorker",
+    "WebsocketClientWorker", "serve",
 ]
+
+# PySyft's name for a client of a worker on the network.
+WebsocketClientWorker = NetworkWorker
+
+
+def serve(worker, host: str = "127.0.0.1", port: int = 0, token=None, private=(), **options):
+    """Serve a data owner's worker (its objects, read-only to clients) from this process, in a
+    background thread; returns the running server (``.address``, ``.token``, ``.audit``,
+    ``.stop()``). ``private``: tensors (or ids) of the worker that may compute, never leave."""
+    from .workers.server import WorkerServer
+
+    objects = worker._store.objects
+    private_ids = set()
+    for item in private:
+        matches = [i for i, obj in objects.items() if obj is item] if not isinstance(item, int) else [item]
+        if not matches:
+            raise ValueError("a private tensor must be one that the worker holds")
+        private_ids.update(matches)
+    return WorkerServer(worker.id, host=host, port=port, token=token, objects=objects,
+                        private=private_ids, **options).start()
 
 
 def load_ipython_extension(shell) -> None:

@@ -52,3 +52,12 @@ class PlanBuildError(SyftError, RuntimeError):
 
 class InvalidPlanError(SyftError, ValueError):
     """A worker refused a plan before running any of it; the message names the first bad step."""
+
+
+class PrivateDataError(SyftError, PermissionError):
+    """A network worker refused to let private data (or anything computed from it) leave, or a
+    client tried to change what belongs to the data owner."""
+
+
+class WorkerUnreachableError(SyftError, ConnectionError):
+    """A network worker did not answer in time (or refused the connection)."""

@@ -14,7 +14,7 @@ from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationN
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
                           TensorsNotCollocatedException, PointerFetchedError, RemoteValueError,
                           PointerDeletedError, CannotRequestObjectAttribute, PlanBuildError,
-                         InvalidPlanError)
+                         InvalidPlanError, PrivateDataError, WorkerUnreachableError)
 from ..ids import new_id
 from ..pointers import PointerTensor
 from ..plans import serve as plan_serving
@@ -32,7 +32,8 @@ _ERROR_TYPES: Dict[str, type] = {
         ObjectNotFoundError, OperationNotAllowedError, MalformedMessageError,
         UnsupportedTypeError, TensorsNotCollocatedException, PointerFetchedError,
         RemoteValueError, SyftError, PointerDeletedError, CannotRequestObjectAttribute,
-        WorkerNotFoundError, PlanBuildError, InvalidPlanError,
+        WorkerNotFoundError, PlanBuildError, InvalidPlanError, PrivateDataError,
+        WorkerUnreachableError, PermissionError,
     )
 }
 _ERROR_TYPES["LinAlgError"] = torch.linalg.LinAlgError

@@ -1,0 +1,103 @@
+"""NetworkWorker: a worker served by another process or machine, used exactly as a virtual worker.
+
+    bob = sy.NetworkWorker(hook, "127.0.0.1", 5555, id="bob", token="...")
+    x_ptr = torch.tensor([1, 2, 3]).send(bob)
+
+Pointers reach it through the same bytes as a virtual worker: its ``recv_msg`` carries them to
+the server over ZeroMQ and returns the reply, so the codec, the allow-list, the errors and the
+pointer machinery are the ones every other worker uses. A request that gets no answer within
+``timeout`` seconds raises WorkerUnreachableError; the request is never sent again (it may have
+run), and the next one reconnects.
+"""
+import secrets
+import threading
+from typing import Any, Optional, Tuple
+
+import zmq
+
+from ..exceptions import WorkerUnreachableError
+from . import netwire
+from .base import BaseWorker
+
+
+class NetworkWorker(BaseWorker):
+    def __init__(self, hook=None, host: str = "127.0.0.1", port: int = 5555, id: Any = None,
+                 token: Optional[str] = None, server_public_key: Optional[bytes] = None,
+                 client_keys: Optional[Tuple[bytes, bytes]] = None, timeout: float = 30.0,
+                 secure: bool = False, is_client_worker: bool = False, verbose: bool = False,
+                 log_msgs: bool = False) -> None:
+        if id is None:
+            raise TypeError("a NetworkWorker needs the id its server was started with, e.g. id='bob'")
+        super().__init__(id, is_client_worker=False)
+        self.hook, self.host, self.port = hook, host, port
+        self.token, self.timeout = token, timeout
+        self.server_public_key = server_public_key
+        self.client_keys = client_keys if client_keys is not None or server_public_key is None \
+            else zmq.curve_keypair()
+        self._session = secrets.token_hex(8)  # the server keeps this session's objects apart
+        self._next_request = 0
+        self._lock = threading.Lock()
+        self._socket = None
+
+    @property
+    def address(self) -> str:
+        return f"tcp://{self.host}:{self.port}"
+
+    def __repr__(self) -> str:  # no remote call: a repr must not hang on a dead server
+        return f"<{type(self).__name__} id:{self.id} {self.address}>"
+
+    # --- the transport: what a caller's request to this worker goes through ---------------------
+    def recv_msg(self, data: bytes) -> bytes:
+        with self._lock:
+            return self._round_trip(data)
+
+    def _connect(self):
+        if self._socket is None:
+            sock = zmq.Context.instance().socket(zmq.DEALER)
+            sock.linger = 0
+            if self.server_public_key is not None:
+                public, secret = self.client_keys
+                sock.curve_serverkey = self.server_public_key
+                sock.curve_publickey, sock.curve_secretkey = public, secret
+            sock.connect(self.address)
+            self._socket = sock
+        return self._socket
+
+    def _reset(self) -> None:
+        """Drop the connection: a late reply to a request we gave up on must not be read as the
+        answer to the next one."""
+        if self._socket is not None:
+            self._socket.close(0)
+            self._socket = None
+
+    def _round_trip(self, data: bytes) -> bytes:
+        sock = self._connect()
+        self._next_request += 1
+        request_id = self._next_request
+        try:
+            sock.send_multipart(netwire.request_frames(request_id, self._session, self.token, data),
+                                copy=False)
+            remaining = self.timeout * 1000
+            while True:
+                if not sock.poll(remaining):
+                    self._reset()
+                    raise WorkerUnreachableError(
+                        f"{self.id} at {self.address} did not answer within {self.timeout:g} s; the "
+                        "request may or may not have run there, and is not sent again")
+                frames = sock.recv_multipart(copy=False)
+                answered, body = netwire.read_reply(frames)
+                if answered == request_id:
+                    return body.bytes
+        except zmq.ZMQError as e:
+            self._reset()
+            raise WorkerUnreachableError(f"{self.id} at {self.address}: {e}") from None
+
+    def close(self) -> None:
+        self._reset()
+
+    def search(self, query: Any):
+        """``bob.search(...)`` on a network worker: pointers to what it holds (PySyft's
+        websocket client searched remotely too)."""
+        import jupyter_syft
+
+        return jupyter_syft.local_worker.request_search(query, location=self)
