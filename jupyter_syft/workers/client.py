@@ -92,6 +92,25 @@ class NetworkWorker(BaseWorker):
             self._reset()
             raise WorkerUnreachableError(f"{self.id} at {self.address}: {e}") from None
 
+    @property
+    def _objects(self):
+        """What this client holds on the server, by id, as a dict (small tensors with their
+        values, as PySyft printed `bob._objects`; others described). One request."""
+        from ..store import ObjectsDict
+        from .base import collect_garbage
+
+        collect_garbage(self)
+        import jupyter_syft
+
+        rows = jupyter_syft.local_worker._request(self, "summary", [])
+        objects = ObjectsDict()
+        objects.worker_id = self.id
+        for row in rows if type(rows) is list else ():
+            if type(row) is list and len(row) == 6 and type(row[0]) is int:
+                obj_id, value, dtype, shape, requires_grad, private = row
+                objects[obj_id] = value if value is not None else RemoteObject(dtype, shape, private is True)
+        return objects
+
     def close(self) -> None:
         self._reset()
 
@@ -101,3 +120,16 @@ class NetworkWorker(BaseWorker):
         import jupyter_syft
 
         return jupyter_syft.local_worker.request_search(query, location=self)
+
+
+class RemoteObject:
+    """An object a network worker holds, as its summary describes it (no values)."""
+
+    __slots__ = ("dtype", "shape", "private")
+
+    def __init__(self, dtype: Any, shape: Any, private: bool) -> None:
+        self.dtype, self.shape, self.private = dtype, shape, private
+
+    def __repr__(self) -> str:
+        what = f"{str(self.dtype).replace('torch.', '')} {list(self.shape)}" if self.shape is not None else str(self.dtype)
+        return f"<{what}{', private' if self.private else ''}>"

@@ -82,6 +82,7 @@ class ClientNamespace(BaseWorker):
         self._store.subscribe(self._on_store_event)
         for kind in _NOT_SERVED:
             self._handlers.pop(kind, None)
+        self._handlers["summary"] = self._on_summary
         for kind, handler in list(self._handlers.items()):
             self._handlers[kind] = self._checked(kind, handler)
 
@@ -96,41 +97,73 @@ class ClientNamespace(BaseWorker):
         def serve(fields: list, inputs) -> bytes:
             ids = [obj_id for _, obj_id in inputs]
             op = fields[0] if kind == "cmd" and fields and type(fields[0]) is str else None
-            shared = [i for i in ids if i in self.owner.objects and not dict.__contains__(self._store.objects, i)]
-            if kind == "get" or kind == "get_all":
-                wanted = fields[0] if kind == "get_all" and fields and type(fields[0]) is list else fields[:1]
-                for obj_id in wanted:
-                    if self.is_private(obj_id):
-                        raise PrivateDataError(
-                            f"object {obj_id} on {self.id} is private (or computed from private data): "
-                            "pointers to it compute, but it cannot be brought home with .get()")
-                    if obj_id in self.owner.objects and not dict.__contains__(self._store.objects, obj_id):
-                        raise PrivateDataError(f"object {obj_id} belongs to {self.id}'s data owner; "
-                                               "compute on it, or .copy() it first")
-            if shared and kind == "cmd" and _writes_first_argument(op, fields):
-                raise PrivateDataError(f"{op} would change the data owner's object {shared[0]} on {self.id}; "
-                                       "clients may read it, not change it")
-            if shared and kind in ("run_plan", "optim_step"):
-                # a plan or a step may write into its arguments: it gets copies of the owner's data
-                fields = [_copies(f, self.owner.objects) for f in fields]
-            if kind == "store" and fields and type(fields[0]).__name__ == "PointerDesc":
-                raise PrivateDataError("a network worker keeps no pointers to other workers")
             tainted = any(self.is_private(i) for i in ids)
-            self._added.clear()
+            refused = True
             try:
-                return handler(fields, inputs)
-            finally:
-                if tainted:
-                    self._private.update(self._added)
-                if self.audit is not None:
-                    self.audit.add({"time": time.time(), "client": self.client, "kind": kind,
-                                    "op": op, "objects": ids[:16], "private": tainted})
+                fields = self._check(kind, op, fields, ids)
                 self._added.clear()
+                try:
+                    reply = handler(fields, inputs)
+                finally:
+                    if tainted:
+                        self._private.update(self._added)
+                    self._added.clear()
+                refused = False
+                return reply
+            finally:
+                if self.audit is not None:  # refusals are logged too
+                    self.audit.add({"time": time.time(), "client": self.client, "kind": kind,
+                                    "op": op, "objects": ids[:16], "private": tainted,
+                                    "refused": refused})
         return serve
+
+    def _check(self, kind: str, op: Optional[str], fields: list, ids: List[int]) -> list:
+        """What the data owner's rules forbid, refused before anything runs; the fields to run
+        with (a plan or an optimizer step gets copies of the owner's tensors)."""
+        own = self._store.objects
+        shared = [i for i in ids if i in self.owner.objects and not dict.__contains__(own, i)]
+        if kind == "get" or kind == "get_all":
+            wanted = fields[0] if kind == "get_all" and fields and type(fields[0]) is list else fields[:1]
+            for obj_id in wanted:
+                if self.is_private(obj_id):
+                    raise PrivateDataError(
+                        f"object {obj_id} on {self.id} is private (or computed from private data): "
+                        "pointers to it compute, but it cannot be brought home with .get()")
+                if obj_id in self.owner.objects and not dict.__contains__(own, obj_id):
+                    raise PrivateDataError(f"object {obj_id} belongs to {self.id}'s data owner; "
+                                           "compute on it, or .copy() it first")
+        if shared and kind == "cmd" and _writes_first_argument(op, fields):
+            raise PrivateDataError(f"{op} would change the data owner's object {shared[0]} on {self.id}; "
+                                   "clients may read it, not change it")
+        if shared and kind in ("run_plan", "optim_step"):
+            # a plan or a step may write into its arguments: it gets copies of the owner's data
+            fields = [_copies(f, self.owner.objects) for f in fields]
+        if kind == "store" and fields and type(fields[0]).__name__ == "PointerDesc":
+            raise PrivateDataError("a network worker keeps no pointers to other workers")
+        return fields
 
     def _housekeeping(self, items: list) -> None:
         super()._housekeeping(items)
         self._private.intersection_update(dict.keys(self._store.objects))
+
+    # Small objects are shown with their values (as `bob._objects` printed them in PySyft);
+    # private ones and large ones by their description only.
+    SUMMARY_VALUES_UP_TO = 100
+
+    def _on_summary(self, fields: list, inputs) -> bytes:
+        from .. import codec
+
+        if fields:
+            raise ValueError("summary takes no fields")
+        rows = []
+        for obj_id, obj in dict.items(self._store.objects):
+            if not isinstance(obj, torch.Tensor):
+                rows.append([obj_id, None, type(obj).__name__, [], False, False])
+                continue
+            private = self.is_private(obj_id)
+            value = obj.detach() if not private and obj.numel() <= self.SUMMARY_VALUES_UP_TO else None
+            rows.append([obj_id, value, str(obj.dtype), list(obj.shape), bool(obj.requires_grad), private])
+        return codec.encode_value_reply(rows)
 
     def search(self, query: Any) -> List[Any]:
         raise PrivateDataError("search a network worker through a pointer: me.request_search(...)")
