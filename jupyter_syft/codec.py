@@ -4,9 +4,11 @@ Nothing received is unpickled, ``torch.load``-ed or evaluated: every extension t
 rebuilt by hand from checked fields, and dtypes come from a fixed table. Tensors and tensor
 descriptions use fixed struct layouts, which keeps a small command at a few microseconds.
 """
+import contextlib
 import ctypes
 import math
 import struct
+import threading
 from typing import Any, Optional
 
 import msgpack
@@ -16,7 +18,7 @@ from .exceptions import MalformedMessageError, UnsupportedTypeError
 
 # Extension codes on the wire.
 (TENSOR, REF, TUPLE, DTYPE, SLICE, ELLIPSIS, DEVICE, COMPLEX, META, RETURN_TYPE, POINTER, ATTR_REF,
- MEMORY_FORMAT, VAR) = range(1, 15)
+ MEMORY_FORMAT, VAR, FRAME_TENSOR) = range(1, 16)
 
 # Attributes a pointer may name on its remote tensor (``ptr.grad``, ``ptr.data``).
 POINTER_ATTRIBUTES = ("grad", "data")
@@ -268,7 +270,7 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, torch.Tensor):
         if hasattr(obj, "_id_at_location"):  # a PointerTensor (or subclass): its remote id
             return _encode_pointer(obj)
-        return _ext(TENSOR, tensor_to_bytes(obj))
+        return _encode_tensor(obj)
     if _is_return_type(obj):
         return _encode_return_type(obj)
     if isinstance(obj, tuple):  # torch.Size, named tuples
@@ -284,9 +286,82 @@ def _default(obj: Any) -> Any:
     raise UnsupportedTypeError(f"a value of type {type(obj).__name__} cannot be sent to a worker")
 
 
+# --- large tensors as separate frames (network workers) ---------------------------------------
+# Inside `collect_frames()`, a tensor of at least FRAME_MIN_BYTES is not copied into the message:
+# its memory is handed to the transport as a frame of its own (ZeroMQ sends it without a copy),
+# and the message holds a FRAME_TENSOR record naming it. Inside `provide_frames(frames)`, such
+# records are read from those frames, with one copy into the new tensor.
+FRAME_MIN_BYTES = 64 * 1024
+MAX_FRAMES = 1024
+_frames = threading.local()
+_FRAME_INDEX = struct.Struct("<I")
+
+
+@contextlib.contextmanager
+def collect_frames():
+    previous, _frames.out = getattr(_frames, "out", None), []
+    try:
+        yield _frames.out
+    finally:
+        _frames.out = previous
+
+
+@contextlib.contextmanager
+def provide_frames(frames):
+    previous, _frames.given = getattr(_frames, "given", None), list(frames)
+    try:
+        yield
+    finally:
+        _frames.given = previous
+
+
+def _encode_tensor(t: torch.Tensor) -> msgpack.ExtType:
+    out = getattr(_frames, "out", None)
+    if (out is not None and t.layout is _strided and t.device.type == "cpu" and t.dtype is not torch.bfloat16
+            and t.nbytes >= FRAME_MIN_BYTES and len(out) < MAX_FRAMES
+            and not (t.requires_grad and t.is_leaf and t.grad is not None)):
+        data = t.detach()
+        if data.is_conj() or data.is_neg():
+            data = data.resolve_conj().resolve_neg()
+        data = data.contiguous()
+        out.append(memoryview(data.numpy()).cast("B"))  # keeps the tensor alive until sent
+        head = _pack_head(_dtype_code(t.dtype), t.requires_grad, 0, t.dim())
+        return _ext(FRAME_TENSOR, b"".join((head, _dims(t.shape), _FRAME_INDEX.pack(len(out) - 1))))
+    return _ext(TENSOR, tensor_to_bytes(t))
+
+
+def _decode_frame_tensor(data: bytes, hook) -> torch.Tensor:
+    given = getattr(_frames, "given", None)
+    _check(given is not None, "a frame record outside a framed message")
+    _check(len(data) >= _HEAD_SIZE, "frame record is cut short")
+    code, requires_grad, has_grad, ndim = _unpack_head(data, 0)
+    _check(code < len(_DTYPE_INFO) and requires_grad <= 1 and has_grad == 0, "frame record has a bad head")
+    dtype, itemsize, gradable = _DTYPE_INFO[code]
+    dims, end = _read_dims(data, _HEAD_SIZE, ndim)
+    _check(len(data) == end + 4, "frame record has the wrong size")
+    index = _FRAME_INDEX.unpack_from(data, end)[0]
+    _check(index < len(given), f"frame {index} was not sent")
+    buffer = memoryview(given[index]).cast("B")
+    nbytes = math.prod(dims) * itemsize
+    _check(buffer.nbytes == nbytes, "a frame's size does not match its tensor's shape")
+    try:
+        t = torch.empty(dims, dtype=dtype)
+    except (RuntimeError, OverflowError, MemoryError) as e:
+        raise MalformedMessageError(f"tensor shape {list(dims)} cannot be made: {e}") from None
+    if nbytes:
+        import numpy
+
+        source = numpy.frombuffer(buffer, dtype=numpy.uint8)
+        _memmove(t.data_ptr(), source.ctypes.data, nbytes)
+    if requires_grad:
+        _check(gradable, "only float tensors can require grad")
+        t.requires_grad_(True)
+    return t
+
+
 _ENCODERS = {
-    torch.Tensor: lambda t: _ext(TENSOR, tensor_to_bytes(t)),
-    torch.nn.Parameter: lambda t: _ext(TENSOR, tensor_to_bytes(t)),
+    torch.Tensor: _encode_tensor,
+    torch.nn.Parameter: _encode_tensor,
     tuple: lambda t: _ext(TUPLE, msgpack.packb(list(t), default=_default, strict_types=True)),
     Ref: lambda r: _ext(REF, _ID.pack(r.id)),
     Meta: lambda m: _ext(META, meta_to_bytes(m)),
@@ -366,6 +441,7 @@ def _decode_memory_format(data: bytes, hook) -> torch.memory_format:
 
 
 _DECODERS = {
+    FRAME_TENSOR: _decode_frame_tensor,
     MEMORY_FORMAT: _decode_memory_format,
     TENSOR: lambda data, hook: tensor_from_bytes(data),
     TUPLE: _decode_tuple,
@@ -476,6 +552,8 @@ def encode_value_reply(value: Any) -> bytes:
 
 
 def encode_tensor_reply(tensor: torch.Tensor) -> bytes:
+    if getattr(_frames, "out", None) is not None:  # a large one goes as a frame of its own
+        return encode_value_reply(tensor)
     return _REPLY_TENSOR + tensor_to_bytes(tensor)
 
 

@@ -302,3 +302,36 @@ def test_a_data_owner_serves_from_a_notebook_without_blocking_it(hook):
             server.stop()
     finally:
         remove_worker(owner_bob)
+
+
+def test_large_tensors_travel_as_frames_of_their_own_and_arrive_intact(hook, netbob):
+    big = torch.randn(1_000, 1_000)
+    ptr = big.send(netbob)
+    assert torch.equal(ptr.get(), big)
+    with codec.collect_frames() as frames:
+        body = codec.encode(["store", [], big, 1])
+    assert len(frames) == 1 and len(body) < 100  # the data is not copied into the message
+    with codec.provide_frames(frames):
+        assert torch.equal(codec.decode(body)[2], big)
+
+
+def test_hostile_frame_records_are_refused(hook):
+    from jupyter_syft.exceptions import MalformedMessageError
+
+    t = torch.arange(20_000, dtype=torch.float32)
+    with codec.collect_frames() as frames:
+        body = codec.encode([t])
+    with pytest.raises(MalformedMessageError, match="outside a framed message"):
+        codec.decode(body)
+    with codec.provide_frames([]), pytest.raises(MalformedMessageError, match="frame 0 was not sent"):
+        codec.decode(body)
+    with codec.provide_frames([bytes(frames[0])[:-4]]), pytest.raises(MalformedMessageError,
+                                                                       match="does not match its tensor's shape"):
+        codec.decode(body)
+    record = bytearray(body)
+    record[-1] = 0x7F  # the frame index is its last four bytes (little-endian)
+    with codec.provide_frames(frames), pytest.raises(MalformedMessageError, match="was not sent"):
+        codec.decode(bytes(record))
+    too_many = [netwire.MAGIC, b"\x93\x01\xa1s\xc0", b""] + [b""] * (codec.MAX_FRAMES + 1)
+    with pytest.raises(MalformedMessageError, match="tensor frames"):
+        netwire.read_request(too_many)

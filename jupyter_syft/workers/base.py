@@ -108,6 +108,7 @@ class BaseWorker:
         self._pending_deletes: Dict["BaseWorker", list] = {}
         self._requests: Dict["BaseWorker", int] = {}  # requests sent per location
         self._generation = 0  # bumped whenever all objects go at once (clear_objects, removal)
+        self.uses_frames = False  # network workers: requests carry large tensors as extra frames
         self._removed = False
         self._handlers = {"store": self._on_store, "get": self._on_get, "del": self._on_del,
                           "cmd": self._on_cmd, "attr": self._on_attr, "move": self._on_move,
@@ -457,9 +458,16 @@ class BaseWorker:
         deletes = self._pending_deletes.pop(location, None) or []
         self._requests[location] = self._requests.get(location, 0) + 1
         try:
-            request = codec.encode([kind, deletes, *fields])
-            reply_bytes = self._transport(location, request)
-            ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers, quiet))
+            if location.uses_frames:  # large tensors travel as frames of their own, not copied in
+                with codec.collect_frames() as frames:
+                    request = codec.encode([kind, deletes, *fields])
+                reply_bytes, reply_frames = location.recv_frames(request, frames)
+                with codec.provide_frames(reply_frames):
+                    ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers, quiet))
+            else:
+                request = codec.encode([kind, deletes, *fields])
+                reply_bytes = self._transport(location, request)
+                ok, value = codec.decode_reply(reply_bytes, _PointerMaker(self, location, pointers, quiet))
         except BaseException:  # also an interrupt: the deletes must not be lost
             self._requeue_deletes(location, deletes)
             raise

@@ -15,7 +15,7 @@ from typing import Any, Optional, Tuple
 
 import zmq
 
-from ..exceptions import WorkerUnreachableError
+from ..exceptions import MalformedMessageError, WorkerUnreachableError
 from . import netwire
 from .base import BaseWorker
 
@@ -38,6 +38,7 @@ class NetworkWorker(BaseWorker):
         self._next_request = 0
         self._lock = threading.Lock()
         self._socket = None
+        self.uses_frames = True
 
     @property
     def address(self) -> str:
@@ -49,7 +50,15 @@ class NetworkWorker(BaseWorker):
     # --- the transport: what a caller's request to this worker goes through ---------------------
     def recv_msg(self, data: bytes) -> bytes:
         with self._lock:
-            return self._round_trip(data)
+            body, frames = self._round_trip(data, [])
+        if frames:
+            raise MalformedMessageError("a reply with tensor frames to a request without")
+        return body
+
+    def recv_frames(self, data: bytes, frames) -> tuple:
+        """A request whose large tensors are extra frames; (reply body, reply frames)."""
+        with self._lock:
+            return self._round_trip(data, frames)
 
     def _connect(self):
         if self._socket is None:
@@ -70,12 +79,12 @@ class NetworkWorker(BaseWorker):
             self._socket.close(0)
             self._socket = None
 
-    def _round_trip(self, data: bytes) -> bytes:
+    def _round_trip(self, data: bytes, tensors) -> tuple:
         sock = self._connect()
         self._next_request += 1
         request_id = self._next_request
         try:
-            sock.send_multipart(netwire.request_frames(request_id, self._session, self.token, data),
+            sock.send_multipart(netwire.request_frames(request_id, self._session, self.token, data, tensors),
                                 copy=False)
             remaining = self.timeout * 1000
             while True:
@@ -85,9 +94,9 @@ class NetworkWorker(BaseWorker):
                         f"{self.id} at {self.address} did not answer within {self.timeout:g} s; the "
                         "request may or may not have run there, and is not sent again")
                 frames = sock.recv_multipart(copy=False)
-                answered, body = netwire.read_reply(frames)
+                answered, body, reply_tensors = netwire.read_reply(frames)
                 if answered == request_id:
-                    return body.bytes
+                    return body.bytes, [f.buffer for f in reply_tensors]
         except zmq.ZMQError as e:
             self._reset()
             raise WorkerUnreachableError(f"{self.id} at {self.address}: {e}") from None

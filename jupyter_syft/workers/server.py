@@ -182,7 +182,7 @@ class WorkerServer:
         routing, rest = frames[0], frames[1:]
         peer = _peer(frames[-1])
         try:
-            request_id, session, token, body = netwire.read_request(rest)
+            request_id, session, token, body, tensors = netwire.read_request(rest)
         except MalformedMessageError as e:
             log.warning("malformed frames from %s: %s", peer, e)
             return
@@ -200,14 +200,16 @@ class WorkerServer:
             if request_id in client.running:
                 return
             client.running.add(request_id)
-        self._pool.submit(self._serve, client, routing, request_id, body)
+        self._pool.submit(self._serve, client, routing, request_id, body, tensors)
 
-    def _serve(self, client: _Client, routing, request_id: int, body) -> None:
+    def _serve(self, client: _Client, routing, request_id: int, body, tensors) -> None:
         with client.run_lock:
             try:
-                reply = client.namespace.recv_msg(bytes(body.buffer) if hasattr(body, "buffer") else bytes(body))
+                with codec.provide_frames([t.buffer for t in tensors]), codec.collect_frames() as out:
+                    reply = client.namespace.recv_msg(body.bytes)
+                reply = (reply, out)
             except BaseException as e:  # recv_msg does not raise; this is a last guard
-                reply = codec.encode_error_reply("RuntimeError", f"the server failed: {type(e).__name__}")
+                reply = (codec.encode_error_reply("RuntimeError", f"the server failed: {type(e).__name__}"), [])
         with client.lock:
             client.running.discard(request_id)
             client.replies[request_id] = reply
@@ -215,8 +217,9 @@ class WorkerServer:
                 client.replies.pop(next(iter(client.replies)))
         self._send(routing, request_id, reply)
 
-    def _send(self, routing, request_id: int, reply: bytes) -> None:
-        self._outbox.put([routing, *netwire.reply_frames(request_id, reply)])
+    def _send(self, routing, request_id: int, reply) -> None:
+        body, tensors = reply if isinstance(reply, tuple) else (reply, [])
+        self._outbox.put([routing, *netwire.reply_frames(request_id, body, tensors)])
         sock = getattr(self._local, "wake", None)
         if sock is None:  # one PUSH socket per thread (ZeroMQ sockets are not thread-safe)
             sock = self._local.wake = self._context.socket(zmq.PUSH)
