@@ -36,6 +36,7 @@ def worker_main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--data", action="append", default=[], help="a .safetensors file to serve (repeatable)")
     parser.add_argument("--private", action="store_true", help="the --data tensors may compute, never leave")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--store", metavar="DIR", help="keep clients' objects in DIR: a restart loses nothing acknowledged")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -60,7 +61,7 @@ def worker_main(argv: Optional[List[str]] = None) -> int:
             private.append(obj_id)
     server = WorkerServer(args.id, host=args.host, port=args.port, token=token,
                           curve_secret_key=secret_key, client_public_keys=client_keys,
-                          objects=objects, private=private, threads=args.threads)
+                          objects=objects, private=private, threads=args.threads, store_dir=args.store)
     if token is None and server.token is not None:
         print(f"jupyter-syft worker {args.id}: token {server.token}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: server.stop())

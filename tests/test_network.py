@@ -335,3 +335,29 @@ def test_hostile_frame_records_are_refused(hook):
     too_many = [netwire.MAGIC, b"\x93\x01\xa1s\xc0", b""] + [b""] * (codec.MAX_FRAMES + 1)
     with pytest.raises(MalformedMessageError, match="tensor frames"):
         netwire.read_request(too_many)
+
+
+def test_with_a_store_a_killed_server_restarts_with_everything_it_acknowledged(hook, tmp_path):
+    server = Server(extra=["--store", str(tmp_path / "store")])
+    bob = server.client(hook, timeout=5)
+    try:
+        x = torch.tensor([1.0, 2.0], requires_grad=True).tag("#x").send(bob)
+        y = x * 3
+        y.sum().backward()
+        w = torch.zeros(2).send(bob)
+        w.add_(5)  # an in-place change, acknowledged
+        gone = torch.ones(3).send(bob)
+        gone_id = gone.id_at_location
+        del gone
+        torch.ones(1).send(bob)  # carries gone's delete
+        server.stop(signal.SIGKILL)
+        server.start()
+        assert gone_id not in bob._objects
+        assert torch.equal(y.get(), torch.tensor([3.0, 6.0]))
+        assert torch.equal(w.get(), torch.full((2,), 5.0))
+        assert torch.equal(x.grad.copy().get(), torch.full((2,), 3.0))
+        found = sy.local_worker.request_search(["#x"], location=bob)
+        assert [p.id_at_location for p in found] == [x.id_at_location]
+    finally:
+        remove_worker(bob)
+        server.stop()

@@ -9,12 +9,14 @@ private data and taking the model home is what federated learning is for.
 """
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 import torch
 
 from ..exceptions import PrivateDataError
 from ..store import ObjectsDict
+from . import persist
 from .base import _WORKERS, BaseWorker, _notify_workers
 
 # Handlers a network namespace does not serve: they reach other workers (chains, moves,
@@ -66,7 +68,8 @@ class AuditLog:
 
 
 class ClientNamespace(BaseWorker):
-    def __init__(self, worker_id: Any, client: str, owner: OwnerData, audit: Optional[AuditLog]) -> None:
+    def __init__(self, worker_id: Any, client: str, owner: OwnerData, audit: Optional[AuditLog],
+                 store_dir: Optional[Path] = None) -> None:
         super().__init__(f"{worker_id}/{client}")
         # not a worker of this process: others must not find it by id, views must not show it
         if _WORKERS.get(self.id) is self:
@@ -79,6 +82,12 @@ class ClientNamespace(BaseWorker):
         self._store.objects = visible
         self._private: Set[int] = set()
         self._added: List[int] = []
+        self._removed: List[int] = []
+        self.store_dir = store_dir
+        if store_dir is not None:  # what an earlier run of the server acknowledged
+            objects, private = persist.load(store_dir)
+            dict.update(visible, objects)
+            self._private.update(private)
         self._store.subscribe(self._on_store_event)
         for kind in _NOT_SERVED:
             self._handlers.pop(kind, None)
@@ -89,6 +98,8 @@ class ClientNamespace(BaseWorker):
     def _on_store_event(self, event: str, ids: List[int]) -> None:
         if event == "add":
             self._added.extend(ids)
+        elif event == "remove":
+            self._removed.extend(ids)
 
     def is_private(self, obj_id: Any) -> bool:
         return obj_id in self._private or obj_id in self.owner.private
@@ -107,10 +118,15 @@ class ClientNamespace(BaseWorker):
                 finally:
                     if tainted:
                         self._private.update(self._added)
+                    if self.store_dir is not None:
+                        self._persist(kind, op, fields, ids)
                     self._added.clear()
                 refused = False
                 return reply
             finally:
+                if self.store_dir is not None and self._removed:  # deletes that rode along
+                    persist.remove(self.store_dir, self._removed)
+                self._removed.clear()
                 if self.audit is not None:  # refusals are logged too
                     self.audit.add({"time": time.time(), "client": self.client, "kind": kind,
                                     "op": op, "objects": ids[:16], "private": tainted,
@@ -141,6 +157,22 @@ class ClientNamespace(BaseWorker):
         if kind == "store" and fields and type(fields[0]).__name__ == "PointerDesc":
             raise PrivateDataError("a network worker keeps no pointers to other workers")
         return fields
+
+    def _persist(self, kind: str, op: Optional[str], fields: list, ids: List[int]) -> None:
+        """Write what this request made or changed, before its reply acknowledges it."""
+        own = self._store.objects
+        changed = list(self._added)
+        if kind in ("run_plan", "optim_step") or (kind == "cmd" and _writes_first_argument(op, fields)):
+            changed.extend(ids)
+        if op is not None and op.endswith("backward"):  # grads of every leaf may have changed
+            changed.extend(i for i, t in dict.items(own) if isinstance(t, torch.Tensor) and t.requires_grad)
+        for obj_id in dict.fromkeys(changed):
+            obj = dict.get(own, obj_id)
+            if obj is not None:
+                persist.save(self.store_dir, obj_id, obj, self.is_private(obj_id))
+        if self._removed:
+            persist.remove(self.store_dir, self._removed)
+            self._removed.clear()
 
     def _housekeeping(self, items: list) -> None:
         super()._housekeeping(items)

@@ -14,6 +14,7 @@ import queue
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 import torch
@@ -21,7 +22,7 @@ import zmq
 
 from .. import codec
 from ..exceptions import MalformedMessageError
-from . import netwire
+from . import netwire, persist
 from .namespace import AuditLog, ClientNamespace, OwnerData
 
 log = logging.getLogger("jupyter_syft.server")
@@ -56,7 +57,7 @@ class WorkerServer:
                  client_public_keys: Optional[Iterable[bytes]] = None,
                  objects: Optional[Dict[int, torch.Tensor]] = None, private: Iterable[int] = (),
                  threads: int = 4, max_message_bytes: int = MAX_MESSAGE_BYTES,
-                 audit: bool = True) -> None:
+                 audit: bool = True, store_dir: Optional[str] = None) -> None:
         if curve_secret_key is None and not is_loopback(host):
             raise ValueError(f"serving on {host} needs CurveZMQ keys (a token alone could be read "
                              "on the wire); tokens are accepted on 127.0.0.1 only")
@@ -67,6 +68,7 @@ class WorkerServer:
         self.owner = OwnerData(objects if objects is not None else {}, set(private))
         self.audit = AuditLog() if audit else None
         self.max_message_bytes = max_message_bytes
+        self.store_dir = Path(store_dir) if store_dir is not None else None
         self._clients: Dict[Tuple[str, str], _Client] = {}
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jupyter-syft-op")
         self._outbox: "queue.Queue[list]" = queue.Queue()
@@ -240,7 +242,9 @@ class WorkerServer:
         key = (user, session)
         client = self._clients.get(key)
         if client is None:
-            namespace = ClientNamespace(self.worker_id, f"{user}/{session}", self.owner, self.audit)
+            name = f"{user}/{session}"
+            directory = persist.client_dir(self.store_dir, name) if self.store_dir is not None else None
+            namespace = ClientNamespace(self.worker_id, name, self.owner, self.audit, directory)
             namespace.own_rng = True
             client = self._clients[key] = _Client(namespace)
         return client
