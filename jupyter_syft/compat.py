@@ -14,6 +14,9 @@ ALIASES = {
     "syft.exceptions": "jupyter_syft.exceptions",
     "syft.federated": "jupyter_syft.federated",
     "syft.federated.floptimizer": "jupyter_syft.federated.floptimizer",
+    "syft.workers": "jupyter_syft.workers",
+    "syft.workers.websocket_client": "jupyter_syft.workers.client",
+    "syft.workers.websocket_server": "jupyter_syft.workers.server",
 }
 
 _warned = False
@@ -43,6 +46,9 @@ def install_syft_alias() -> bool:
         return False
     for alias, target in ALIASES.items():
         sys.modules[alias] = importlib.import_module(target)
+        parent, _, leaf = alias.rpartition(".")
+        if parent and not hasattr(sys.modules[parent], leaf):  # `import syft.a.b as m` reads it
+            setattr(sys.modules[parent], leaf, sys.modules[alias])
     return True
 
 

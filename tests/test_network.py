@@ -361,3 +361,41 @@ def test_with_a_store_a_killed_server_restarts_with_everything_it_acknowledged(h
     finally:
         remove_worker(bob)
         server.stop()
+
+
+def test_pysyft_names_serve_and_reach_a_worker(hook):
+    from syft.workers.websocket_client import WebsocketClientWorker
+    from syft.workers.websocket_server import WebsocketServerWorker
+
+    data = torch.tensor([1.0, 2.0]).tag("#numbers")
+    server = WebsocketServerWorker(hook, "127.0.0.1", _free_port(), id="ws-bob", data=(data,))
+    thread = threading.Thread(target=server.start, daemon=True)  # start() blocks, as in PySyft
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.server._ready.is_set():
+                break
+            time.sleep(0.05)
+        client = WebsocketClientWorker(hook, "127.0.0.1", server.server.port, id="ws-bob", token=server.token)
+        found = client.search(["#numbers"])
+        assert [p.id_at_location for p in found] == [data.id]
+        assert torch.equal((found[0] * 2).get(), torch.tensor([2.0, 4.0]))
+        remove_worker(client)
+    finally:
+        server.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_one_token_cannot_open_sessions_without_end(hook, server):
+    from jupyter_syft.workers.server import WorkerServer
+
+    clients = [server.client(hook, worker_id=f"session-{i}") for i in range(WorkerServer.MAX_SESSIONS_PER_USER + 1)]
+    try:
+        for c in clients[:-1]:
+            torch.ones(1).send(c)
+        with pytest.raises(PrivateDataError, match="too many open"):
+            torch.ones(1).send(clients[-1])
+    finally:
+        for c in clients:
+            remove_worker(c)

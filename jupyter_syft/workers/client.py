@@ -131,6 +131,11 @@ class NetworkWorker(BaseWorker):
         return jupyter_syft.local_worker.request_search(query, location=self)
 
 
+# PySyft's name (`from syft.workers.websocket_client import WebsocketClientWorker`); the transport
+# is ZeroMQ, and a token (or CurveZMQ keys) is needed.
+WebsocketClientWorker = NetworkWorker
+
+
 class RemoteObject:
     """An object a network worker holds, as its summary describes it (no values)."""
 

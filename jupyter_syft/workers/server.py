@@ -195,6 +195,11 @@ class WorkerServer:
                 "PrivateDataError", f"{self.worker_id} refused the request: authentication failed"))
             return
         client = self._client(user, session)
+        if client is None:
+            log.warning("refused a new session from %s: %d sessions already", peer, self.MAX_SESSIONS_PER_USER)
+            self._send(routing, request_id, codec.encode_error_reply(
+                "PrivateDataError", f"{self.worker_id} refused a new session: too many open for this client"))
+            return
         with client.lock:
             if request_id in client.replies:  # sent again after a reconnect: answered, not re-run
                 self._send(routing, request_id, client.replies[request_id])
@@ -238,16 +243,43 @@ class WorkerServer:
             return "token"
         return None
 
-    def _client(self, user: str, session: str) -> _Client:
+    MAX_SESSIONS_PER_USER = 64
+
+    def _client(self, user: str, session: str) -> Optional[_Client]:
         key = (user, session)
         client = self._clients.get(key)
         if client is None:
+            if sum(1 for u, _ in self._clients if u == user) >= self.MAX_SESSIONS_PER_USER:
+                return None
             name = f"{user}/{session}"
             directory = persist.client_dir(self.store_dir, name) if self.store_dir is not None else None
             namespace = ClientNamespace(self.worker_id, name, self.owner, self.audit, directory)
             namespace.own_rng = True
             client = self._clients[key] = _Client(namespace)
         return client
+
+
+class WebsocketServerWorker:
+    """PySyft's shape, ``WebsocketServerWorker(hook, host, port, id=..., data=(...)).start()``:
+    serves ``data`` (kept under the tensors' ids) until stopped; start() blocks, as it did."""
+
+    def __init__(self, hook=None, host: str = "127.0.0.1", port: int = 8777, id: Any = 0,
+                 data: Iterable[torch.Tensor] = (), token: Optional[str] = None, **options) -> None:
+        for name in ("log_msgs", "verbose", "loop", "cert_path", "key_path"):
+            options.pop(name, None)
+        self.id = id
+        self.server = WorkerServer(id, host=host, port=port, token=token,
+                                   objects={t.id: t for t in data}, **options)
+
+    @property
+    def token(self) -> Optional[str]:
+        return self.server.token
+
+    def start(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 class _KeyList:
