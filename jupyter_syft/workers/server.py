@@ -155,7 +155,10 @@ class WorkerServer:
                             frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
                         except zmq.Again:
                             break
-                        self._incoming(frames)
+                        try:
+                            self._incoming(frames)
+                        except Exception:  # the socket's thread must outlive any one request
+                            log.exception("a request could not be handled")
                 if wake in events:
                     while True:
                         try:
