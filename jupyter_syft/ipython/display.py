@@ -1,10 +1,14 @@
 """Display formatters: a worker, a pointer or ``bob._objects`` shows its live view, while the
-``text/plain`` part stays exactly PySyft 0.2.4's text (what nbval and terminals see)."""
+``text/plain`` part stays exactly PySyft 0.2.4's text (what nbval and terminals see). A network
+worker's ``bob._objects`` (a dict made from its server's summary) shows the worker's live view
+too; a WorkerServer (``sy.serve(...)``) shows its audit log, live."""
 from typing import Any, Callable, Dict, List, Tuple
 
 from ..pointers import PointerTensor
 from ..store import ObjectsDict
 from ..workers.base import BaseWorker, get_worker
+from ..workers.client import NetworkWorker
+from ..workers.server import WorkerServer
 from ..widgets import LiveViews
 from .output_cache import CachedPointer
 
@@ -24,6 +28,7 @@ class Formatters:
         self._register(PointerTensor, self._pointer)
         self._register(CachedPointer, self._cached_pointer)
         self._register(ObjectsDict, self._objects)
+        self._register(WorkerServer, self._server)
 
     def _register(self, cls: type, printer: Callable) -> None:
         self._installed.append((cls, self.formatter.for_type(cls, self._guarded(printer))))
@@ -49,11 +54,15 @@ class Formatters:
 
     def _objects(self, objects: ObjectsDict):
         worker = get_worker(objects.worker_id)
-        if worker._store.objects is not objects:
+        if worker._store.objects is not objects and not isinstance(worker, NetworkWorker):
             return None
         data = _bundle(self.live.worker_view(worker), "")
         del data["text/plain"]  # IPython pretty-prints the dict itself, as it did for PySyft's
         return data
+
+    def _server(self, server: WorkerServer):
+        text = f"<WorkerServer {server.worker_id} {server.address}>"
+        return _bundle(self.live.audit_view(server), text)
 
     def remove(self) -> None:
         for cls, previous in self._installed:

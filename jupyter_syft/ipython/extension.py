@@ -34,12 +34,16 @@ class _Loaded:
         self.cache_guard = OutputCacheGuard(shell)
         self.panel = PanelChannel(shell)
         self.live.on_store_change = self.panel.during_cell
+        self.live.panel_open = lambda: bool(self.panel.comms)
+        self.panel.before_snapshot = self.live.sync_network  # a panel opened or asked: once per cell
         self.magics = SyftMagics(shell, self.live)
         shell.register_magics(self.magics)
         shell.events.register("post_run_cell", self.post_run_cell)
 
     def post_run_cell(self, result=None) -> None:
-        for refresh in (self.live.after_cell, self.panel.send):  # one failing must not stop the other
+        # one failing must not stop the others; the cell count moves on last (a network worker's
+        # summary is asked at most once per cell)
+        for refresh in (self.live.after_cell, self.panel.send, self.live.end_cell):
             try:
                 refresh()
             except Exception:  # a view problem must never reach the user's cell

@@ -10,6 +10,7 @@ from IPython.display import display
 from ..exceptions import WorkerNotFoundError
 from ..pointers import LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, get_worker
+from ..workers.client import NetworkWorker
 from .output_cache import CachedPointer
 
 USAGE = ("usage: %syft [dashboard] | %syft show WORKER_OR_POINTER | %syft del POINTER [POINTER ...] "
@@ -128,9 +129,30 @@ class SyftMagics(Magics):
                 print(f"%syft reset: no worker named {unknown[0]!r}; nothing was deleted")
                 return
             workers = [by_id[a] for a in args]
+        failed = []
         for worker in workers:
+            if isinstance(worker, NetworkWorker):  # its objects live in its server: delete them there
+                try:
+                    _reset_network_worker(worker)
+                except Exception as e:
+                    failed.append(worker)
+                    print(f"%syft reset: {worker.id}: {type(e).__name__}: {e}")
+                continue
             for other in all_workers():
                 other._pending_deletes.pop(worker, None)
             worker.clear_objects()
-        names = ", ".join(str(w.id) for w in workers if not w.is_client_worker)
+        names = ", ".join(str(w.id) for w in workers if not w.is_client_worker and w not in failed)
         print(f"%syft: deleted the objects of {names or 'no workers'}")
+
+
+def _reset_network_worker(worker: NetworkWorker) -> None:
+    """Delete what this notebook keeps on a network worker (what its summary lists; the data
+    owner's objects are not the notebook's to delete): one summary, then one delete request."""
+    import jupyter_syft
+
+    local = jupyter_syft.local_worker
+    rows = local._request(worker, "summary", [])
+    ids = [row[0] for row in rows if type(row) is list and row and type(row[0]) is int]
+    if ids:
+        local._pending_deletes.setdefault(worker, []).extend(ids)
+        local.flush_deletes(worker)

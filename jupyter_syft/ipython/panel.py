@@ -13,9 +13,15 @@ The fields after "type" are the dashboard's board (widgets/snapshot.py, ``board_
 each worker's first ``PAGE_SIZE`` objects. Version 1 had "pointers" (named pointer snapshots)
 instead of "variables" and "groups"; version 2 had no plans or protocols (rows with a "kind",
 variables of kind "plan_pointer", "protocol" and "protocol_pointer").
+
+A network worker's rows come from its server's last summary (asked by the live views after a
+cell, or when the panel opens or asks, at most once per cell, never during a cell); it has a
+"network" field (address, status, requests), its private rows have "private": True and the data
+owner's objects that pointers reach are rows with "owner": True. These fields are optional: a
+panel that does not know them shows the worker as any other, so the version stays 3.
 """
 import time
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from ..workers.base import all_workers
 from ..widgets import snapshot
@@ -31,6 +37,7 @@ class PanelChannel:
         self.comms: Dict[str, Any] = {}
         self._last_sent: Dict[str, Any] = {}
         self._last_time = 0.0
+        self.before_snapshot: Callable[[], None] = lambda: None  # set by the extension
         self._manager = _comm_manager(shell)
         if self._manager is not None:
             self._manager.register_target(TARGET, self._on_open)
@@ -44,8 +51,17 @@ class PanelChannel:
 
     def _on_open(self, comm, open_msg) -> None:
         self.comms[comm.comm_id] = comm
-        comm.on_msg(lambda msg: self.send(force=True))
+        comm.on_msg(lambda msg: self._asked())
         comm.on_close(lambda msg: self._forget(comm.comm_id))
+        self._asked()
+
+    def _asked(self) -> None:
+        """A panel opened or asked for a snapshot: bring network workers' summaries up to date
+        (if they could have changed, once per cell), then send."""
+        try:
+            self.before_snapshot()
+        except Exception:  # never keep the panel from its snapshot
+            pass
         self.send(force=True)
 
     def _forget(self, comm_id: str) -> None:

@@ -6,6 +6,17 @@ Views get snapshots (ids and metadata); LiveViews itself keeps no pointers.
 The dashboard also shows the notebook's variables: ``variables`` is a function returning
 (name, value) pairs (the IPython user namespace, set by the extension), called only when the
 dashboard is on screen.
+
+A network worker's objects live in its server process: no store event tells us they changed.
+Its views show the server's summary (widgets/remote.py), asked at most once per cell (``cell``
+counts them; the extension calls ``end_cell()``), only while something shows the worker, and
+only if this process sent it a request since the last summary. A server that does not answer
+is shown as unreachable and is not asked again in that cell (nor later, until the notebook
+sends it another request or displays its view again).
+
+A WorkerServer served from this notebook shows as an AuditView (widgets/audit.py): its log grows
+on the server's threads, which only schedule a drawing; the kernel's main thread draws (after
+each cell, on display, or by a throttled timer on the kernel's event loop).
 """
 import functools
 import time
@@ -13,7 +24,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..pointers import DELETED, LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
-from . import snapshot
+from ..workers.namespace import ClientNamespace
+from . import remote, snapshot
+from .audit import AuditView
 from .views import Dashboard, PointerView, TrainingView, WorkerView
 from .. import training
 
@@ -36,6 +49,9 @@ class LiveViews:
         self._board_key: Any = None  # what the dashboard last drew: variables and traffic
         self.training: Optional[TrainingView] = None
         self._training_dirty = False
+        self.cell = 0  # which cell runs: a network worker's summary is asked at most once per cell
+        self.panel_open: Callable[[], bool] = lambda: False  # the side panel shows every worker
+        self.audit_views: Dict[int, AuditView] = {}  # id(server) -> its view
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
@@ -49,6 +65,9 @@ class LiveViews:
         if self.training is not None:
             self.training.close()
             self.training = None
+        for view in self.audit_views.values():
+            view.close()  # also stops following the server's log
+        self.audit_views.clear()
         for worker, listener in list(self._watched.values()):
             worker._store.unsubscribe(listener)
             worker.unsubscribe_pointers(self._on_pointer_event)
@@ -75,6 +94,8 @@ class LiveViews:
         worker.unsubscribe_pointers(self._on_pointer_event)
 
     def _on_worker_event(self, event: str, worker: BaseWorker) -> None:
+        if isinstance(worker, ClientNamespace):
+            return  # a served client's namespace (made on a server thread): not a worker here
         if event == "created":
             self._watch(worker)
         elif event == "removed" and self._watched.get(worker.id, (None,))[0] is worker:
@@ -126,7 +147,26 @@ class LiveViews:
         entry = self._watched.get(worker_id)
         if entry is None:
             return snapshot.gone_worker_snapshot(worker_id)
+        if remote.is_network(entry[0]):
+            return snapshot.network_worker_snapshot(entry[0])
         return snapshot.worker_snapshot(worker_id, entry[0]._store.objects)
+
+    def _network_workers(self) -> List[BaseWorker]:
+        return [w for w, _ in self._watched.values() if remote.is_network(w)]
+
+    def sync_network(self, workers: Optional[Iterable[BaseWorker]] = None, retry: bool = False) -> None:
+        """Ask these network workers (default: every one something shows) for their summary, if
+        it could have changed; once per cell each. `retry`: also one that did not answer (a
+        view displayed again). Marks the views of those asked."""
+        if workers is None:
+            on_screen = self.dashboard is not None or self.panel_open()
+            workers = [w for w in self._network_workers() if on_screen or w.id in self.worker_views]
+        for worker in workers:
+            if remote.fetch(worker, self.cell, retry):
+                self._mark_worker(worker.id)
+
+    def end_cell(self) -> None:
+        self.cell += 1
 
     def _board_workers(self) -> List[BaseWorker]:
         return [w for w, _ in self._watched.values() if not w.is_client_worker]
@@ -136,13 +176,16 @@ class LiveViews:
         values, and how many messages each worker has served (in-place updates, .grad reads)."""
         names = tuple((name, id(value), snapshot.remote_tensor_ids(value))
                       for name, value in self.variables())
-        return names, tuple(w.traffic["messages"] for w in self._board_workers())
+        return names, tuple(remote.network_info(w)["requests"] if remote.is_network(w) else w.traffic["messages"]
+                            for w in self._board_workers())
 
     def _dashboard_data(self) -> Dict[str, Any]:
         self._board_key = self._board_state()
         return snapshot.board_snapshot(self._board_workers(), self.variables())
 
     def worker_view(self, worker: BaseWorker) -> WorkerView:
+        if remote.is_network(worker) and self._watched.get(worker.id, (None,))[0] is worker:
+            self.sync_network([worker], retry=True)
         view = self.worker_views.get(worker.id)
         if view is None:
             view = self.worker_views[worker.id] = WorkerView()
@@ -169,6 +212,7 @@ class LiveViews:
             self.pointer_views.pop(pid).close()
 
     def dashboard_view(self) -> Dashboard:
+        self.sync_network(self._network_workers(), retry=True)
         if self.dashboard is None:
             self.dashboard = Dashboard()
         self.dashboard.show(self._dashboard_data())
@@ -195,6 +239,8 @@ class LiveViews:
                 view = self.pointer_views.get(pid)
                 if view is not None:
                     view.show(snap)
+            for view in self.audit_views.values():
+                view.drain(in_cell=True)
             if self.training is not None and self._training_dirty:
                 self._training_dirty = False
                 self.training.show(training.log.snapshot())
@@ -204,14 +250,29 @@ class LiveViews:
         finally:
             self._refreshing = False
 
+    def audit_view(self, server: Any) -> AuditView:
+        """The live view of a WorkerServer's audit log (one per server)."""
+        view = self.audit_views.get(id(server))
+        if view is None or view.closed or not view.serves(server):
+            if view is not None:
+                view.close()
+            view = self.audit_views[id(server)] = AuditView(server, throttle=self.throttle)
+        view.drain(in_cell=True)
+        return view
+
     def after_cell(self) -> None:
-        """Deliver pending deletes, notice direct edits of `bob._objects`, refresh what changed."""
+        """Deliver pending deletes, notice direct edits of `bob._objects`, ask network workers
+        on screen for their summary if it could have changed, refresh what changed."""
         for worker in all_workers():
             for location in list(worker._pending_deletes):
+                if remote.is_network(location):
+                    continue  # they ride along with its next request (a summary or the user's)
                 worker.flush_deletes(location)
+        self.sync_network()
         for worker_id, view in self.worker_views.items():
             entry = self._watched.get(worker_id)
-            if entry is not None and len(entry[0]._store.objects) != view.snapshot.get("count"):
+            if (entry is not None and not remote.is_network(entry[0])
+                    and len(entry[0]._store.objects) != view.snapshot.get("count")):
                 self._dirty_workers.add(worker_id)
         if self.dashboard is not None and not self._dashboard_dirty:
             try:

@@ -40,6 +40,25 @@ _STYLE = (
     ".jsyft-board .step text{fill:#fff;font-size:9px;font-weight:bold}"
     ".jsyft tr.plan td:nth-child(2),.jsyft tr.protocol td:nth-child(2){color:#8e24aa}"
     ".jsyft-caption{color:var(--jp-ui-font-color2,#777);font-size:11px;margin-top:2px}"
+    # network workers: a dashed column (another process); private data in amber
+    ".jsyft-board .lane.net{stroke:var(--jp-border-color1,#9e9e9e);stroke-dasharray:5 3;opacity:1;"
+    "fill:var(--jp-layout-color2,#f5f5f5);fill-opacity:.5}"
+    ".jsyft-board .priv .box{stroke:#b26a00;stroke-width:1.5}"
+    ".jsyft-board .priv text.pv{fill:#b26a00}"
+    ".jsyft .net{color:var(--jp-ui-font-color2,#777)}"
+    ".jsyft tr.private td:nth-child(6),.jsyft .priv{color:#b26a00}"
+    ".jsyft .refused,.jsyft tr.refused td{color:var(--jp-error-color1,#cf222e)}"
+    ".jsyft-audit svg{display:block;max-width:100%;height:auto;font-family:var(--jp-code-font-family,monospace);"
+    "font-size:11px}"
+    ".jsyft-audit svg text{fill:var(--jp-content-font-color1,#212121)}"
+    ".jsyft-audit svg .m{fill:var(--jp-content-font-color2,#616161)}"
+    ".jsyft-audit svg .err{fill:var(--jp-error-color1,#d32f2f)}"
+    ".jsyft-audit svg .box{fill:var(--jp-layout-color1,#fff);stroke:var(--jp-border-color1,#bdbdbd)}"
+    ".jsyft-audit svg .srv .box{stroke:var(--jp-brand-color1,#1976d2);stroke-width:1.5}"
+    ".jsyft-audit svg .arrow{fill:none;stroke:var(--jp-brand-color1,#1976d2)}"
+    ".jsyft-audit svg .arrow.refused{stroke:var(--jp-error-color1,#d32f2f);stroke-dasharray:4 3}"
+    ".jsyft-audit svg .tip{fill:var(--jp-brand-color1,#1976d2)}"
+    ".jsyft-audit svg .tip.refused{fill:var(--jp-error-color1,#d32f2f)}"
     "</style>"
 )
 _COLUMNS = ("id", "dtype", "shape", "requires_grad", "grad", "value", "tags")
@@ -53,12 +72,33 @@ def _shape(shape: List[int]) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def network_status(net: Dict[str, Any]) -> str:
+    """Why a network worker's objects are not listed, or "" when they are."""
+    status = net.get("status")
+    if status == "unreachable":
+        return f'unreachable: {net.get("error") or "its server did not answer"}'
+    if status == "error":
+        return f'its server refused the summary: {net.get("error")}'
+    if status == "unknown":
+        return "not asked yet (after the next cell)"
+    return ""
+
+
 def worker_html(snap: Dict[str, Any]) -> str:
     name = _e(snap["worker_id"])
     if snap["gone"]:
         return f'{_STYLE}<div class="jsyft"><b>{name}</b> <span class="deleted">worker is gone</span></div>'
     count = snap["count"]
     head = f'<b>{name}</b> <span class="muted">· {count} object{"" if count == 1 else "s"}</span>'
+    net = snap.get("network")
+    if net:
+        tip = ("a network worker: its objects live in its server process; they are listed from the "
+               "summary it sent after the last cell")
+        where = f' <span class="net" title="{_e(tip)}">· network worker at {_e(net["address"])}</span>'
+        trouble = network_status(net)
+        if trouble:  # how many objects it has is not known
+            return f'{_STYLE}<div class="jsyft"><b>{name}</b>{where} <span class="deleted">{_e(trouble)}</span></div>'
+        head += where
     if not count:
         return f'{_STYLE}<div class="jsyft">{head} <span class="muted">(empty)</span></div>'
     rows = "".join(_worker_row(r) for r in snap["rows"])
@@ -78,7 +118,8 @@ def _worker_row(r: Dict[str, Any]) -> str:
         tip = r["code"] if kind == "plan" else protocol_tip(r)
         return (f'<tr class="{kind}" title="{_e(tip)}"><td>{_e(r["id"])}</td><td colspan="4">{what}</td>'
                 f'<td>{_e(summary)}</td><td>{tags}</td></tr>')
-    return "<tr>" + "".join(f"<td>{cell}</td>" for cell in (
+    row = '<tr class="private" title="private: it computes there, it never leaves">' if r.get("private") else "<tr>"
+    return row + "".join(f"<td>{cell}</td>" for cell in (
         _e(r["id"]), _e(r["dtype"]), _shape(r["shape"]), "✓" if r["requires_grad"] else "",
         "✓" if r["grad"] else "", _e(r["preview"]), tags)) + "</tr>"
 
@@ -250,6 +291,14 @@ def _object_node(worker_id: str, r: Dict[str, Any], label: str = "",
     if pointer:
         line2 = (f'pointer {_shape(r["shape"])} {r["dtype"]}', "")
         tip = f'{worker_id}:{r["id"]}, a pointer kept by {worker_id} → {pointer[0]}:{pointer[1]}'
+    elif r.get("owner") and not r.get("private") and r["preview"] == "data owner's":
+        line2 = (f'owner\'s {_shape(r["shape"])} {r["dtype"]}', "m")
+        tip = (f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]} · the data owner\'s: clients '
+               f'compute on it, they cannot change it or take it home (it may be private)')
+    elif r.get("private"):
+        line2 = (f'private {_shape(r["shape"])} {r["dtype"]}', "pv")
+        tip = (f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]} · private: it computes on '
+               f'{worker_id}, it never leaves (.get() is refused), and what is computed from it is private too')
     else:
         line2 = (r["preview"], "")
         tip = _tensor_tip(worker_id, r)
@@ -257,7 +306,7 @@ def _object_node(worker_id: str, r: Dict[str, Any], label: str = "",
     if r["requires_grad"] and not pointer:
         first += " ∇"
     return _node((worker_id, r["id"]), (first, "b" if label else "m"), line2, tip,
-                 links=[(pointer[0], pointer[1])] if pointer else [])
+                 cls="priv" if r.get("private") else "", links=[(pointer[0], pointer[1])] if pointer else [])
 
 
 def _reference_node(v: Dict[str, Any], line2: str, what: str) -> Dict[str, Any]:
@@ -318,9 +367,12 @@ def _variable_node(v: Dict[str, Any]) -> Dict[str, Any]:
     if kind == "pointer":
         chain_text = " → ".join(f"{w}:{i}" for w, i in v["path"])
         tip = f'{v["name"]}: {chain_text}' + (f' (.{v["attr"]})' if v["attr"] else "")
+        if v["end"] in ("unreachable", "unknown"):  # a network worker's server
+            tip += (f'; {v["path"][-1][0]}\'s server did not answer' if v["end"] == "unreachable"
+                    else f'; {v["path"][-1][0]}\'s server was not asked yet')
         if v["state"] != "live":
             line2, cls = (v["state"], "warn" if v["state"] == "fetched" else "err"), "var done"
-        elif v["end"] in ("missing", "gone", "too long", "cycle"):
+        elif v["end"] in ("missing", "gone", "too long", "cycle", "unreachable", "unknown"):
             last = v["path"][-1]
             line2 = (f'→ {last[0]}: {"worker gone" if v["end"] == "gone" else v["end"]}', "err")
             links = [tuple(v["path"][1])] if len(v["path"]) > 2 else []
@@ -384,9 +436,12 @@ def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
                 items.append({"node": _object_node(wid, r, plans=plans)})
         if w.get("more", 0) > 0:
             items.append({"note": f'… and {w["more"]} more'})
-        if not w["count"]:
+        net = w.get("network")
+        if net and net.get("status") != "ok":
+            items.append({"note": "(objects not known)"})
+        elif not w["count"]:
             items.append({"note": "(empty)"})
-        columns.append({"key": wid, "title": wid, "sub": worker_lines(w), "items": items})
+        columns.append({"key": wid, "title": wid, "sub": worker_lines(w), "items": items, "net": bool(net)})
     return columns
 
 
@@ -395,6 +450,17 @@ def worker_lines(w: Dict[str, Any]) -> List[Tuple[str, str]]:
     count = w["count"]
     t = w.get("traffic") or {}
     objects = f'{count} object{"" if count == 1 else "s"}'
+    net = w.get("network")
+    if net:  # what crossed the wire is counted in the server process: here, the requests sent
+        requests = net.get("requests", 0)
+        requests = f'{requests} request{"" if requests == 1 else "s"}'
+        lines = [(f'{objects} · {requests}' if net.get("status") == "ok" else requests, "m"),
+                 (f'server {net["address"].replace("tcp://", "")}', "m")]
+        status = net.get("status")
+        if status != "ok":
+            lines.append(({"unreachable": "unreachable", "error": "summary refused"}.get(status, "not asked yet"),
+                          "err" if status in ("unreachable", "error") else "m"))
+        return lines
     if not t:
         return [(objects, "m")]
     (_, _), (got, cls) = traffic_lines(t)
@@ -529,7 +595,8 @@ def board_svg(board: Dict[str, Any]) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height:.0f}" '
            f'viewBox="0 0 {width} {height:.0f}" style="min-width:{width * MIN_SCALE:.0f}px" role="img">']
     for col in columns:
-        out.append(f'<rect class="lane" x="{col["x"] - 4}" y="{MARGIN - 2}" width="{col["width"] + 8}" '
+        lane = "lane net" if col.get("net") else "lane"
+        out.append(f'<rect class="{lane}" x="{col["x"] - 4}" y="{MARGIN - 2}" width="{col["width"] + 8}" '
                    f'height="{height - 2 * MARGIN + 4:.0f}" rx="4"/>')
         out.append(f'<text class="h" x="{col["x"] + 2}" y="{MARGIN + 13}">{_e(_fit(col["title"], col["width"]))}</text>')
         for i, (text, cls) in enumerate(col["sub"]):
@@ -627,6 +694,11 @@ PLAN_CAPTION = ("Purple boxes: plans and protocols a worker keeps. Purple number
                 "result moved on to the next.")
 
 
+NET_CAPTION = ("Dashed columns: network workers, whose objects live in a server process (listed "
+               "from the summary it sent after the last cell). Amber boxes: private data: it "
+               "computes there and never leaves.")
+
+
 def _has_plans(board: Dict[str, Any]) -> bool:
     return (any(r.get("kind") for w in board.get("workers", []) for r in w["rows"])
             or any(v["kind"] in ("plan_pointer", "protocol", "protocol_pointer")
@@ -638,6 +710,8 @@ def dashboard_html(board: Dict[str, Any]) -> str:
     if not board.get("workers") and not board.get("variables"):
         return f'{_STYLE}<div class="jsyft"><span class="muted">no workers yet</span></div>'
     caption = CAPTION + (" " + PLAN_CAPTION if _has_plans(board) else "")
+    if any(w.get("network") for w in board.get("workers", [])):
+        caption += " " + NET_CAPTION
     return (f'{_STYLE}<div class="jsyft jsyft-dash"><div class="jsyft-board">{board_svg(board)}</div>'
             f'<div class="jsyft-caption">{_e(caption)}</div></div>')
 
@@ -691,3 +765,96 @@ def _loss_plot(losses: Dict[str, List[float]], colour: Dict[str, str]) -> str:
                      f'points="{points}"><title>{_e(w)}</title></polyline>')
     parts.append("</svg>")
     return '<div class="muted">losses brought home with .get(), per worker</div>' + "".join(parts)
+
+
+# --- a served worker's audit log ---------------------------------------------------------------
+AUDIT_CLIENTS = 8  # clients drawn; the others are counted
+
+
+def _clock(t: float) -> str:
+    import time
+
+    return time.strftime("%H:%M:%S", time.localtime(t)) if t else ""
+
+
+def audit_entry_text(e: Dict[str, Any]) -> str:
+    """``Tensor.add on 123, 456`` / ``get 123`` / ``search``"""
+    what = e["op"] or e["kind"]
+    objects = ", ".join(str(i) for i in e["objects"][:4]) + (", …" if len(e["objects"]) > 4 else "")
+    return f"{what} on {objects}" if objects and e["op"] else f"{what} {objects}".strip()
+
+
+def _audit_svg(snap: Dict[str, Any]) -> str:
+    """Each client an arrow into the served worker: how many requests, how many refused."""
+    clients = sorted(snap["clients"], key=lambda c: -c["requests"])[:AUDIT_CLIENTS]
+    row_h, left_w, gap, right_w = 34, 190, 170, 170
+    more = len(snap["clients"]) - len(clients)
+    height = max(1, len(clients)) * row_h + 8 + (14 if more > 0 else 0)
+    sx = 4 + left_w + gap
+    sy = 4 + (max(1, len(clients)) * row_h) / 2 - 18
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{sx + right_w + 4}" height="{height}" '
+           f'viewBox="0 0 {sx + right_w + 4} {height}" role="img">']
+    for i, c in enumerate(clients):
+        y = 4 + i * row_h
+        cy = y + 14
+        refused = c["refused"]
+        cls = "arrow refused" if refused and refused == c["requests"] else "arrow"
+        ty = sy + 18 + (i - (len(clients) - 1) / 2) * 4
+        x1, x2 = 4 + left_w, sx - 7
+        path = f"M{x1},{cy:.1f} C{x1 + 60},{cy:.1f} {x2 - 60},{ty:.1f} {x2},{ty:.1f}"
+        tip_cls = "tip refused" if "refused" in cls else "tip"
+        label = f'{_plural(c["requests"], "request")}'
+        note = f'{refused} refused' if refused else ""
+        out.append(f'<g class="client" data-client="{_e(c["client"])}"><title>{_e(c["client"])}: '
+                   f'{_e(label)}{", " + _e(note) if note else ""}'
+                   f'{", " + str(c["private"]) + " on private data" if c["private"] else ""}'
+                   f' (a client: one NetworkWorker session, named by how it authenticated)</title>'
+                   f'<rect class="box" x="4" y="{y}" width="{left_w}" height="28" rx="3"/>'
+                   f'<text x="10" y="{y + 12}">{_e(_fit(c["client"], left_w))}</text>'
+                   f'<text class="m" x="10" y="{y + 24}">{_e(label)}'
+                   + (f' <tspan class="err">· {_e(note)}</tspan>' if note else "")
+                   + f'</text><path class="{cls}" d="{path}"/>'
+                   f'<polygon class="{tip_cls}" points="{sx},{ty:.1f} {x2},{ty - 4:.1f} {x2},{ty + 4:.1f}"/></g>')
+    private = f' · {snap["private"]} private' if snap["private"] else ""
+    out.append(f'<g class="srv"><title>{_e(snap["worker_id"])} served at {_e(snap["address"])}: '
+               f'{_e(_plural(snap["objects"], "object"))} of the data owner{_e(private)}</title>'
+               f'<rect class="box" x="{sx}" y="{sy}" width="{right_w}" height="36" rx="3"/>'
+               f'<text x="{sx + 6}" y="{sy + 14}"><tspan font-weight="bold">'
+               f'{_e(_fit(snap["worker_id"], right_w * 0.5))}</tspan><tspan class="m"> served</tspan></text>'
+               f'<text class="m" x="{sx + 6}" y="{sy + 28}">'
+               f'{_e(_plural(snap["objects"], "object"))}{_e(private)}</text></g>')
+    if more > 0:
+        out.append(f'<text class="m" x="10" y="{height - 2}">… and {more} more clients</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def audit_html(snap: Dict[str, Any]) -> str:
+    """A served worker's audit log: each client's requests as an arrow into it (refused ones in
+    red), then the latest entries, newest first."""
+    name, address = _e(snap["worker_id"]), _e(snap["address"])
+    total, refused = snap["total"], snap["refused"]
+    head = (f'<b>{name}</b> <span class="muted">· served at {address} · '
+            f'{_plural(len(snap["clients"]), "client")} · {_plural(total, "request")}</span>')
+    if refused:
+        head += f' <span class="refused">· {refused} refused</span>'
+    if not snap["audit"]:
+        return f'{_STYLE}<div class="jsyft">{head} <span class="muted">(served without an audit log)</span></div>'
+    if not total:
+        return (f'{_STYLE}<div class="jsyft jsyft-audit">{head}<div class="muted">no requests yet: a client '
+                f'connects with sy.NetworkWorker(hook, host, port, id={_e(repr(snap["worker_id"]))}, '
+                f'token=...)</div></div>')
+    rows = []
+    for e in snap["entries"]:
+        cls = ' class="refused"' if e["refused"] else ""
+        result = "refused" if e["refused"] else "ok"
+        private = ' <span class="priv">· private data</span>' if e["private"] else ""
+        rows.append(f'<tr{cls}><td>{_e(_clock(e["time"]))}</td><td>{_e(e["client"])}</td>'
+                    f'<td>{_e(audit_entry_text(e))}{private}</td><td>{result}</td></tr>')
+    lost = ('<div class="muted">(more requests came in between two redraws than the log keeps: '
+            'the counts miss some)</div>' if snap.get("lost") else "")
+    table = (f'<table><tr><th>time</th><th>client</th><th>ran</th><th></th></tr>{"".join(rows)}</table>'
+             f'<div class="jsyft-caption">The latest {len(rows)} of {total}, newest first. Private data: '
+             'the data owner\'s private tensors, or tensors computed from them. Refused: the data '
+             'owner\'s rules stopped it before it ran.</div>')
+    return f'{_STYLE}<div class="jsyft jsyft-audit">{head}{_audit_svg(snap)}{lost}{table}</div>'

@@ -24,10 +24,21 @@ The dashboard and the side panel share one shape, the *board* (``board_snapshot`
                  "params": [{"name": "weight", "id": 5}, {"name": "bias", "id": 6}]}],
      "more_variables": 0}
 
+A network worker (a NetworkWorker: its objects live in a server process) is a worker like any
+other, with rows from its server's last summary (widgets/remote.py) and one more field::
+
+    "network": {"address": "tcp://127.0.0.1:5555", "status": "ok", "error": "", "requests": 12}
+
+status "ok", "unknown" (not asked yet), "unreachable" or "error" (then no rows); "requests": how
+many requests this notebook's code sent it. Its rows may have "private": True (the data owner's
+rule: it computes there, it never leaves); their preview then says so instead of values. Its
+"traffic" is {} (the bytes are counted in the server process).
+
 A path is where a pointer leads, hop by hop: ``[owner, pointer id]``, then ``[worker, id]`` for
 each object it names, following pointers that workers keep (``me -> alice -> bob``). ``end`` says
 what the last hop found: "tensor", "missing" (not on that worker), "gone" (the worker was removed),
-"fetched"/"deleted" (a pointer on the way was used up) or "too long"; a pointer to a plan or a
+"fetched"/"deleted" (a pointer on the way was used up), "too long", or on a network worker
+"unreachable"/"unknown" (its server did not answer / was not asked yet); a pointer to a plan or a
 protocol ends in "plan" or "protocol".
 
 A protocol's ``steps`` are its plans in the order they run: ``protocol.run(x)`` sends x to the first
@@ -47,6 +58,7 @@ from ..plans.protocol import PointerProtocol, Protocol, StoredProtocol
 from ..plans.record import PlanRecord, code_listing
 from ..pointers import LIVE, PointerTensor
 from ..tags import tags_of
+from . import remote
 
 PAGE_SIZE = 50  # rows a worker view shows; a worker with 100,000 objects renders its first page
 PREVIEW_CHARS = 48
@@ -183,6 +195,13 @@ def worker_snapshot(worker_id: Any, objects: Dict[int, Any], limit: int = PAGE_S
     return {"worker_id": str(worker_id), "count": len(objects), "rows": rows, "gone": False}
 
 
+def network_worker_snapshot(worker: Any, limit: int = PAGE_SIZE) -> Dict[str, Any]:
+    """A network worker's view: the rows of its server's last summary (no request is sent here)."""
+    rows = remote.rows_of(worker)
+    return {"worker_id": str(worker.id), "count": len(rows), "rows": rows[:limit], "gone": False,
+            "network": remote.network_info(worker)}
+
+
 def gone_worker_snapshot(worker_id: Any) -> Dict[str, Any]:
     return {"worker_id": str(worker_id), "count": 0, "rows": [], "gone": True}
 
@@ -222,6 +241,11 @@ def chain(ptr: PointerTensor) -> Tuple[List[Hop], str]:
             return path, hop._state
         if location._removed:
             return path, "gone"
+        if remote.is_network(location):  # its server's summary; it keeps no pointers
+            end = remote.store_of(location).end(hop._id_at_location)
+            if end == "missing" and not hop.garbage_collect_data:
+                end = "tensor"  # someone else's object (found by search): the data owner's
+            return path, end
         obj = location._store.objects.get(hop._id_at_location)
         if obj is None:
             return path, "missing"
@@ -261,6 +285,8 @@ def _reference(owner: Any, own_id: Any, location: Any, id_at_location: Any, live
         end = "fetched"
     elif getattr(location, "_removed", False):
         end = "gone"
+    elif remote.is_network(location):
+        end = remote.store_of(location).end(id_at_location)
     else:
         found = location._store.objects.get(id_at_location)
         end = ("missing" if found is None else "plan" if isinstance(found, PlanRecord)
@@ -363,6 +389,8 @@ def _named_objects(variables: List[Dict[str, Any]]) -> Iterable[Hop]:
 
 def board_worker(worker: Any, wanted: Iterable[int], limit: int = BOARD_ROWS) -> Dict[str, Any]:
     """A worker's first `limit` objects in insertion order, then any of `wanted` not among them."""
+    if remote.is_network(worker):
+        return _network_board_worker(worker, wanted, limit)
     objects = worker._store.objects
     rows = [object_row(i, t) for i, t in itertools.islice(objects.items(), limit)]
     shown = {r["id"] for r in rows}
@@ -373,6 +401,46 @@ def board_worker(worker: Any, wanted: Iterable[int], limit: int = BOARD_ROWS) ->
     return {"worker_id": str(worker.id), "count": len(objects), "gone": False,
             "more": len(objects) - len(rows),
             "traffic": dict(getattr(worker, "traffic", None) or {}), "rows": rows}
+
+
+def _network_board_worker(worker: Any, wanted: Iterable[int], limit: int) -> Dict[str, Any]:
+    by_id = remote.store_of(worker).rows
+    rows = list(itertools.islice(by_id.values(), limit))
+    shown = {r["id"] for r in rows}
+    for obj_id in wanted:
+        if obj_id not in shown and obj_id in by_id:
+            shown.add(obj_id)
+            rows.append(by_id[obj_id])
+    return {"worker_id": str(worker.id), "count": len(by_id), "gone": False,
+            "more": len(by_id) - len(rows), "traffic": {}, "rows": rows,
+            "network": remote.network_info(worker)}
+
+
+def _owner_targets(entries: List[Dict[str, Any]], by_id: Dict[str, Any]) -> Dict[Tuple[str, Any], Dict[str, Any]]:
+    """Objects on network workers that live pointers reach but their summaries do not list
+    (the data owner's, found by search), with the pointer entry that reaches each."""
+    found: Dict[Tuple[str, Any], Dict[str, Any]] = {}
+    for v in entries:
+        kind = v["kind"]
+        pointers = [v] if kind == "pointer" else v["pointers"] if kind == "multi" else \
+            v["params"] if kind == "model" else []
+        for p in pointers:
+            if p["state"] != LIVE or p["end"] != "tensor" or len(p["path"]) < 2:
+                continue
+            wid, obj_id = p["path"][-1]
+            worker = by_id.get(wid)
+            if worker is not None and remote.is_network(worker) and obj_id not in remote.store_of(worker).rows:
+                found.setdefault((wid, obj_id), p)
+    return found
+
+
+def _row_at(worker: Any, obj_id: Any) -> Optional[Dict[str, Any]]:
+    """The row of one object a worker holds, or None (read from the store, or for a network
+    worker from its last summary)."""
+    if remote.is_network(worker):
+        return remote.store_of(worker).rows.get(obj_id)
+    obj = worker._store.objects.get(obj_id)
+    return None if obj is None else object_row(obj_id, obj)
 
 
 _REMOTE_KINDS = (PointerTensor, MultiPointerTensor, PointerPlan, PointerProtocol, Protocol)
@@ -411,11 +479,14 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
             if wid not in boards or obj_id in shown[wid]:
                 continue
             shown[wid].add(obj_id)
-            obj = by_id[wid]._store.objects.get(obj_id)
-            if obj is not None:
-                new_row = object_row(obj_id, obj)
+            new_row = _row_at(by_id[wid], obj_id)
+            if new_row is not None:
                 boards[wid]["rows"].append(new_row)
                 boards[wid]["more"] -= 1
                 todo.append(new_row)
+    for (wid, obj_id), entry in _owner_targets(entries, by_id).items():
+        if obj_id not in shown[wid]:  # the data owner's objects that pointers name: drawn too
+            shown[wid].add(obj_id)
+            boards[wid]["rows"].append(remote.owner_row(obj_id, entry["shape"], entry["dtype"]))
     return {"version": BOARD_VERSION, "workers": list(boards.values()), "variables": entries,
             "groups": groups, "more_variables": more}

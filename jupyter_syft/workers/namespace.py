@@ -81,6 +81,7 @@ class ClientNamespace(BaseWorker):
         visible.worker_id, visible.owner = worker_id, owner
         self._store.objects = visible
         self._private: Set[int] = set()
+        self._found: Set[int] = set()  # the owner's objects a search showed this client
         self._added: List[int] = []
         self._removed: List[int] = []
         self.store_dir = store_dir
@@ -107,6 +108,9 @@ class ClientNamespace(BaseWorker):
     def _checked(self, kind: str, handler: Callable) -> Callable:
         def serve(fields: list, inputs) -> bytes:
             ids = [obj_id for _, obj_id in inputs]
+            if kind in ("get", "get_all") and fields:  # ids given as numbers, not references
+                named = fields[0] if type(fields[0]) is list else fields[:1]
+                ids = [i for i in named[:16] if type(i) is int]
             op = fields[0] if kind == "cmd" and fields and type(fields[0]) is str else None
             tainted = any(self.is_private(i) for i in ids)
             refused = True
@@ -195,6 +199,11 @@ class ClientNamespace(BaseWorker):
             private = self.is_private(obj_id)
             value = obj.detach() if not private and obj.numel() <= self.SUMMARY_VALUES_UP_TO else None
             rows.append([obj_id, value, str(obj.dtype), list(obj.shape), bool(obj.requires_grad), private])
+        for obj_id in sorted(self._found):  # the owner's, as this client found them: never values
+            obj = self.owner.objects.get(obj_id)
+            if isinstance(obj, torch.Tensor):
+                rows.append([obj_id, None, str(obj.dtype), list(obj.shape), bool(obj.requires_grad),
+                             obj_id in self.owner.private, True])
         return codec.encode_value_reply(rows)
 
     def search(self, query: Any) -> List[Any]:
@@ -210,6 +219,8 @@ class ClientNamespace(BaseWorker):
         for objects in (dict(self.owner.objects), dict(self._store.objects)):
             for obj_id, obj in tags.search(objects, fields[0]):
                 if isinstance(obj, torch.Tensor):
+                    if obj_id in self.owner.objects:
+                        self._found.add(obj_id)
                     entries.append([obj_id, obj.dtype, list(obj.shape), bool(obj.requires_grad),
                                     tags.tags_of(obj), tags.description_of(obj)])
         return codec.encode_value_reply(entries)

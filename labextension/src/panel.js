@@ -8,7 +8,9 @@
 // A snapshot (protocol version 3) is the dashboard's board: workers (objects, traffic; plans and
 // protocols a worker keeps are rows with a "kind"), the notebook's variables with the path each
 // pointer leads along (me -> alice -> bob), plan pointers and protocols (their steps in the order
-// they run), and remote models as groups; see jupyter_syft/widgets/snapshot.py.
+// they run), and remote models as groups; see jupyter_syft/widgets/snapshot.py. A network worker
+// (its objects live in a server process) has a "network" field (address, status, requests) and
+// rows from its server's summary, some "private"; the data owner's objects are "owner" rows.
 //
 // Everything is drawn with DOM calls and textContent: snapshot data never reaches innerHTML.
 import { Widget } from '@lumino/widgets';
@@ -397,7 +399,20 @@ function renderWorkers(workers, groups) {
       continue;
     }
     const plural = w.count === 1 ? '' : 's';
-    title.appendChild(el('span', 'jsyft-panel-muted', ` · ${w.count} object${plural}`));
+    if (!w.network || w.network.status === 'ok') {
+      title.appendChild(el('span', 'jsyft-panel-muted', ` · ${w.count} object${plural}`));
+    }
+    if (w.network) {
+      node.classList.add('jsyft-panel-worker-network');
+      const net = node.appendChild(el('div', 'jsyft-panel-network', networkLine(w.network)));
+      net.title = 'a network worker: its objects live in its server process, listed from the summary it sent after the last cell';
+      const trouble = networkStatus(w.network);
+      if (trouble) {
+        node.appendChild(el('div', 'jsyft-panel-unreachable', trouble));
+        list.appendChild(node);
+        continue;
+      }
+    }
     const traffic = el('div', 'jsyft-panel-traffic');
     traffic.title = 'messages this worker served, bytes in and out, and bytes of tensors that left it through .get()';
     for (const [text, cls] of trafficLines(w.traffic)) {
@@ -436,6 +451,25 @@ function renderWorkers(workers, groups) {
     list.appendChild(node);
   }
   return list;
+}
+
+// The same words as the dashboard's and the worker view's (render.worker_lines, network_status).
+export function networkLine(net) {
+  const n = net.requests || 0;
+  return `server ${net.address.replace('tcp://', '')} · ${n} request${n === 1 ? '' : 's'}`;
+}
+
+export function networkStatus(net) {
+  if (net.status === 'unreachable') {
+    return `unreachable: ${net.error || 'its server did not answer'}`;
+  }
+  if (net.status === 'error') {
+    return `its server refused the summary: ${net.error}`;
+  }
+  if (net.status === 'unknown') {
+    return 'not asked yet (after the next cell)';
+  }
+  return '';
 }
 
 const GRAD_TITLE = '∇: requires_grad, ∇g: has a .grad';
@@ -511,6 +545,13 @@ function renderObjects(rows) {
     }
     if (r.pointer) {
       tr.classList.add('jsyft-panel-object-pointer'); // a link of a chain
+    }
+    if (r.private) {
+      tr.classList.add('jsyft-panel-object-private');
+      tr.title = 'private: it computes there, it never leaves';
+    } else if (r.owner) {
+      tr.classList.add('jsyft-panel-object-owner');
+      tr.title = "the data owner's: compute on it; it cannot be changed or taken home";
     }
     tr.appendChild(el('td', 'jsyft-dtype', r.dtype));
     tr.appendChild(el('td', 'jsyft-shape', formatShape(r.shape)));
