@@ -290,7 +290,7 @@ def _default(obj: Any) -> Any:
 # Inside `collect_frames()`, a tensor of at least FRAME_MIN_BYTES is not copied into the message:
 # its memory is handed to the transport as a frame of its own (ZeroMQ sends it without a copy),
 # and the message holds a FRAME_TENSOR record naming it. Inside `provide_frames(frames)`, such
-# records are read from those frames, with one copy into the new tensor.
+# records become tensors over those frames' memory (copied only if a frame is read-only).
 FRAME_MIN_BYTES = 64 * 1024
 MAX_FRAMES = 1024
 _frames = threading.local()
@@ -344,15 +344,19 @@ def _decode_frame_tensor(data: bytes, hook) -> torch.Tensor:
     buffer = memoryview(given[index]).cast("B")
     nbytes = math.prod(dims) * itemsize
     _check(buffer.nbytes == nbytes, "a frame's size does not match its tensor's shape")
-    try:
-        t = torch.empty(dims, dtype=dtype)
-    except (RuntimeError, OverflowError, MemoryError) as e:
-        raise MalformedMessageError(f"tensor shape {list(dims)} cannot be made: {e}") from None
-    if nbytes:
-        import numpy
+    import numpy
 
-        source = numpy.frombuffer(buffer, dtype=numpy.uint8)
-        _memmove(t.data_ptr(), source.ctypes.data, nbytes)
+    source = numpy.frombuffer(buffer, dtype=numpy.uint8) if nbytes else None
+    if source is not None and not buffer.readonly and source.ctypes.data % itemsize == 0:
+        # the tensor is made over the received frame itself (it keeps the frame alive): no copy
+        t = torch.frombuffer(buffer, dtype=dtype).reshape(dims)
+    else:
+        try:
+            t = torch.empty(dims, dtype=dtype)
+        except (RuntimeError, OverflowError, MemoryError) as e:
+            raise MalformedMessageError(f"tensor shape {list(dims)} cannot be made: {e}") from None
+        if nbytes:
+            _memmove(t.data_ptr(), source.ctypes.data, nbytes)
     if requires_grad:
         _check(gradable, "only float tensors can require grad")
         t.requires_grad_(True)

@@ -43,3 +43,11 @@ def test_plans_benchmark_runs_and_its_correctness_check_passes():
     for row in ("(a) plain torch, local", "(b) ours, eager (op by op), bob",
                 "(c) ours, plan, model on bob", "(d) ours, send + plan + get", "messages per step"):
         assert row in out
+
+
+def test_network_benchmark_runs_and_its_transfers_arrive_intact():
+    out = run("bench_network.py", "--quick", "--no-peer")  # exit status 1 if data or objects are off
+    for row in ("ours: x_ptr + x_ptr (NetworkWorker)", "raw pyzmq DEALER/ROUTER", "ours / raw, by round",
+                "ours: x.send(bob) / ptr.get()", "raw pyzmq, zero-copy"):
+        assert row in out
+    assert "data intact after send and get: ok" in out and "objects on bob at the end: 0" in out

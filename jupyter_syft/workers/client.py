@@ -11,6 +11,7 @@ run), and the next one reconnects.
 """
 import secrets
 import threading
+import time
 from typing import Any, Optional, Tuple
 
 import zmq
@@ -38,6 +39,7 @@ class NetworkWorker(BaseWorker):
         self._next_request = 0
         self._lock = threading.Lock()
         self._socket = None
+        self._wait_ms = 0
         self.uses_frames = True
 
     @property
@@ -64,6 +66,8 @@ class NetworkWorker(BaseWorker):
         if self._socket is None:
             sock = zmq.Context.instance().socket(zmq.DEALER)
             sock.linger = 0
+            # A blocking receive that gives up after the timeout (cheaper than polling first).
+            sock.rcvtimeo = self._wait_ms = _milliseconds(self.timeout)
             if self.server_public_key is not None:
                 public, secret = self.client_keys
                 sock.curve_serverkey = self.server_public_key
@@ -84,19 +88,25 @@ class NetworkWorker(BaseWorker):
         self._next_request += 1
         request_id = self._next_request
         try:
+            wait = _milliseconds(self.timeout)
+            if wait != self._wait_ms:  # the timeout was changed, or shortened by a stray reply
+                sock.rcvtimeo = self._wait_ms = wait
+            deadline = time.monotonic() + self.timeout
             sock.send_multipart(netwire.request_frames(request_id, self._session, self.token, data, tensors),
                                 copy=False)
-            remaining = self.timeout * 1000
             while True:
-                if not sock.poll(remaining):
+                try:
+                    frames = sock.recv_multipart(copy=False)
+                except zmq.Again:
                     self._reset()
                     raise WorkerUnreachableError(
                         f"{self.id} at {self.address} did not answer within {self.timeout:g} s; the "
-                        "request may or may not have run there, and is not sent again")
-                frames = sock.recv_multipart(copy=False)
+                        "request may or may not have run there, and is not sent again") from None
                 answered, body, reply_tensors = netwire.read_reply(frames)
                 if answered == request_id:
                     return body.bytes, [f.buffer for f in reply_tensors]
+                # a reply to another request: wait only for what is left of the timeout
+                sock.rcvtimeo = self._wait_ms = _milliseconds(deadline - time.monotonic())
         except zmq.ZMQError as e:
             self._reset()
             raise WorkerUnreachableError(f"{self.id} at {self.address}: {e}") from None
@@ -134,6 +144,11 @@ class NetworkWorker(BaseWorker):
 # PySyft's name (`from syft.workers.websocket_client import WebsocketClientWorker`); the transport
 # is ZeroMQ, and a token (or CurveZMQ keys) is needed.
 WebsocketClientWorker = NetworkWorker
+
+
+def _milliseconds(seconds: float) -> int:
+    """A timeout for ZeroMQ: whole milliseconds, at least 1; -1 (no limit) for infinity."""
+    return -1 if seconds == float("inf") else max(1, int(seconds * 1000))
 
 
 class RemoteObject:

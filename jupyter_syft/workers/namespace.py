@@ -81,7 +81,6 @@ class ClientNamespace(BaseWorker):
         visible.worker_id, visible.owner = worker_id, owner
         self._store.objects = visible
         self._private: Set[int] = set()
-        self._found: Set[int] = set()  # the owner's objects a search showed this client
         self._added: List[int] = []
         self._removed: List[int] = []
         self.store_dir = store_dir
@@ -199,11 +198,6 @@ class ClientNamespace(BaseWorker):
             private = self.is_private(obj_id)
             value = obj.detach() if not private and obj.numel() <= self.SUMMARY_VALUES_UP_TO else None
             rows.append([obj_id, value, str(obj.dtype), list(obj.shape), bool(obj.requires_grad), private])
-        for obj_id in sorted(self._found):  # the owner's, as this client found them: never values
-            obj = self.owner.objects.get(obj_id)
-            if isinstance(obj, torch.Tensor):
-                rows.append([obj_id, None, str(obj.dtype), list(obj.shape), bool(obj.requires_grad),
-                             obj_id in self.owner.private, True])
         return codec.encode_value_reply(rows)
 
     def search(self, query: Any) -> List[Any]:
@@ -219,8 +213,6 @@ class ClientNamespace(BaseWorker):
         for objects in (dict(self.owner.objects), dict(self._store.objects)):
             for obj_id, obj in tags.search(objects, fields[0]):
                 if isinstance(obj, torch.Tensor):
-                    if obj_id in self.owner.objects:
-                        self._found.add(obj_id)
                     entries.append([obj_id, obj.dtype, list(obj.shape), bool(obj.requires_grad),
                                     tags.tags_of(obj), tags.description_of(obj)])
         return codec.encode_value_reply(entries)

@@ -1,18 +1,25 @@
 """A worker on the network: ``jupyter-syft worker --id bob --port 5555``, or ``sy.serve(bob)`` from
 a data owner's notebook (in a background thread; the notebook stays usable).
 
-One thread owns the ZeroMQ ROUTER socket; requests run in a small thread pool, one at a time per
-client and in order, so a slow operation of one client does not hold up another's small ones
-(torch releases the GIL while it computes). Every client authenticates: with CurveZMQ keys, or
-with a token, which is accepted only on loopback (a token over plain TCP elsewhere could be read
-on the wire). Each client works in its own namespace (see namespace.py).
+One thread at a time owns the ZeroMQ ROUTER socket. It runs a request itself when the request's
+client has no other one in flight (no hand-off between threads: a small op costs one network
+round trip and the op); a watchdog hands the socket to a new thread when a request has kept it
+for more than TAKE_OVER_AFTER seconds, and the slow request's thread posts its reply and ends.
+A client's further requests, sent while one of its own still runs, wait in a small thread pool.
+So requests run one at a time per client and in order, and a slow operation of one client does
+not hold up another's small ones (torch releases the GIL while it computes). Every client
+authenticates: with CurveZMQ keys, or with a token, which is accepted only on loopback (a token
+over plain TCP elsewhere could be read on the wire). Each client works in its own namespace (see
+namespace.py).
 """
+import collections
 import hmac
 import ipaddress
 import logging
-import queue
+import os
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Tuple
@@ -28,7 +35,11 @@ from .namespace import AuditLog, ClientNamespace, OwnerData
 log = logging.getLogger("jupyter_syft.server")
 
 MAX_MESSAGE_BYTES = 1 << 30  # one request; ZeroMQ drops a connection that sends more
-_REPLIES_KEPT = 64  # per client: a request sent again (same id) is answered, not run again
+_REPLIES_KEPT = 64  # per client: a request sent again (same id) is answered, not run again;
+# a reply with tensor frames (a large tensor) only until the client's next reply, so that a get
+# does not keep the tensor's memory alive on the server for 64 more requests
+TAKE_OVER_AFTER = 0.002  # s: a request that keeps the socket's thread longer gets the socket taken
+_WATCHDOG_NAPS = 50  # checks without any request before the watchdog sleeps until the next one
 
 
 def is_loopback(host: str) -> bool:
@@ -49,6 +60,7 @@ class _Client:
         self.run_lock = threading.Lock()  # one request at a time, in order
         self.replies: Dict[int, bytes] = {}
         self.running: set = set()
+        self.framed: Optional[int] = None  # the kept reply with tensor frames, if any
 
 
 class WorkerServer:
@@ -71,11 +83,23 @@ class WorkerServer:
         self.store_dir = Path(store_dir) if store_dir is not None else None
         self._clients: Dict[Tuple[str, str], _Client] = {}
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="jupyter-syft-op")
-        self._outbox: "queue.Queue[list]" = queue.Queue()
+        self._threads = threads  # also: at most this many requests keep running after a take-over
+        self._outbox: "collections.deque[list]" = collections.deque()  # replies other threads post
         self._stop = threading.Event()
         self._ready = threading.Event()
+        self._closed = threading.Event()  # the socket is closed and the port free
         self._thread: Optional[threading.Thread] = None
         self._error: Optional[BaseException] = None
+        # Who owns the socket, and the request its owner is running itself (a number, or None);
+        # both change only under _owner_lock, except that the owner announces a request it runs.
+        self._owner_lock = threading.Lock()
+        self._owner: Optional[int] = None
+        self._inline: Optional[int] = None
+        self._inline_count = 0
+        self._taken_over = 0  # requests still running in threads that lost the socket
+        self._watching = threading.Event()  # clear while the watchdog sleeps through a quiet spell
+        self._wake_lock = threading.Lock()  # guards the wake pipe's write end against its closing
+        self._wake_fds: Optional[Tuple[int, int]] = None
 
     # --- running -------------------------------------------------------------------------
     @property
@@ -96,12 +120,14 @@ class WorkerServer:
         self.start()
         while not self._stop.wait(0.5):
             pass
-        self._thread.join(5)
+        self._closed.wait(5)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5)
+        self._watching.set()
+        self._wake()
+        if self._thread is not None and self._owner != threading.get_ident():
+            self._closed.wait(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
@@ -129,90 +155,179 @@ class WorkerServer:
                 sock.bind(f"tcp://{self.host}:{self.port}")
             else:
                 self.port = sock.bind_to_random_port(f"tcp://{self.host}")
-            wake = context.socket(zmq.PULL)
-            wake.linger = 0
-            wake_address = f"inproc://jupyter-syft-wake-{id(self)}"
-            wake.bind(wake_address)
-            self._wake_address = wake_address
-            self._context = context
-            self._local = threading.local()
+            wake_read, wake_write = os.pipe()  # other threads' replies wake the socket's owner
+            os.set_blocking(wake_read, False)
+            os.set_blocking(wake_write, False)
+            self._wake_fds = (wake_read, wake_write)
             poller = zmq.Poller()
             poller.register(sock, zmq.POLLIN)
-            poller.register(wake, zmq.POLLIN)
+            poller.register(wake_read, zmq.POLLIN)
         except BaseException as e:  # a taken port, bad keys: reported by start()
             self._error = e
             self._ready.set()
+            self._closed.set()
             context.destroy(linger=0)
             return
+        self._socket, self._poller, self._context, self._authenticator = sock, poller, context, authenticator
+        self._owner = threading.get_ident()
         log.info("worker %s serving on %s", self.worker_id, self.address)
         self._ready.set()
+        self._start_watchdog()
+        self._own()
+
+    def _own(self) -> None:
+        """Serve the socket as its owner; close it when stopping, if still its owner then."""
         try:
-            while not self._stop.is_set():
-                events = dict(poller.poll(200))
-                if sock in events:
-                    for _ in range(100):  # a burst, then the replies get their turn
-                        try:
-                            frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                        except zmq.Again:
-                            break
-                        try:
-                            self._incoming(frames)
-                        except Exception:  # the socket's thread must outlive any one request
-                            log.exception("a request could not be handled")
-                if wake in events:
-                    while True:
-                        try:
-                            wake.recv(zmq.NOBLOCK)
-                        except zmq.Again:
-                            break
-                while True:
+            if not self._loop():
+                return  # the socket was handed to another thread, which closes it
+        except BaseException:
+            log.exception("the socket's thread failed")
+        self._close()
+
+    def _close(self) -> None:
+        with self._wake_lock:
+            fds, self._wake_fds = self._wake_fds, None
+        for fd in fds or ():
+            os.close(fd)
+        self._socket.close(0)
+        if self._authenticator is not None:
+            self._authenticator.stop()
+        self._context.destroy(linger=0)
+        log.info("worker %s stopped", self.worker_id)
+        self._closed.set()
+        self._watching.set()  # the watchdog ends
+
+    def _loop(self) -> bool:
+        """Receive requests and send replies until stopped (True), or until the socket is taken
+        from this thread while it runs a request (False)."""
+        sock, poller, outbox = self._socket, self._poller, self._outbox
+        wake_read = self._wake_fds[0]
+        while not self._stop.is_set():
+            while outbox:  # replies posted by other threads
+                self._send_now(outbox.popleft())
+            for item, _ in poller.poll(200):  # one request at a time: replies get their turn
+                if item is sock:
                     try:
-                        out = self._outbox.get_nowait()
-                    except queue.Empty:
-                        break
+                        frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                    except zmq.Again:
+                        continue
                     try:
-                        sock.send_multipart(out, copy=False)
-                    except zmq.ZMQError as e:  # the client went away
-                        log.info("reply not delivered: %s", e)
-        finally:
-            sock.close(0)
-            wake.close(0)
-            if authenticator is not None:
-                authenticator.stop()
-            context.destroy(linger=0)
-            log.info("worker %s stopped", self.worker_id)
+                        if not self._incoming(frames):
+                            return False
+                    except Exception:  # the socket's thread must outlive any one request
+                        log.exception("a request could not be handled")
+                        if self._owner != threading.get_ident():  # taken while it ran
+                            return False
+                else:
+                    try:
+                        while os.read(wake_read, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+        return True
+
+    def _send_now(self, frames) -> None:
+        try:
+            self._socket.send_multipart(frames, copy=False)
+        except zmq.ZMQError as e:  # the client went away
+            log.info("reply not delivered: %s", e)
+
+    # --- the watchdog --------------------------------------------------------------------------
+    def _start_watchdog(self) -> None:
+        threading.Thread(target=self._watch, name=f"jupyter-syft-watchdog-{self.worker_id}", daemon=True).start()
+
+    def _watch(self) -> None:
+        """Every TAKE_OVER_AFTER seconds: if the socket's owner is still running the request it
+        was running at the last look, take the socket and serve it from this thread (a new
+        watchdog takes this one's place). Sleeps through quiet spells, without a timer."""
+        seen, quiet, count = None, 0, -1
+        while not self._closed.is_set():
+            time.sleep(TAKE_OVER_AFTER)
+            running = self._inline
+            if running is not None and running == seen:
+                with self._owner_lock:
+                    take = self._inline == running and self._taken_over < self._threads
+                    if take:
+                        self._owner, self._inline = threading.get_ident(), None
+                        self._taken_over += 1
+                if take:
+                    log.debug("request %d keeps the socket's thread: the socket changes threads", running)
+                    self._start_watchdog()
+                    self._own()
+                    return
+            seen = running
+            if self._inline_count != count or running is not None:
+                count, quiet = self._inline_count, 0
+                continue
+            quiet += 1
+            if quiet >= _WATCHDOG_NAPS and not self._stop.is_set():
+                self._watching.clear()  # the owner sets it again when it starts a request
+                if self._inline is None and self._inline_count == count:
+                    self._watching.wait()
+                quiet = 0
 
     # --- one request -----------------------------------------------------------------------
-    def _incoming(self, frames) -> None:
+    def _incoming(self, frames) -> bool:
+        """Handle one request in the socket's thread; False if the socket was taken from this
+        thread while it ran the request."""
         routing, rest = frames[0], frames[1:]
-        peer = _peer(frames[-1])
         try:
             request_id, session, token, body, tensors = netwire.read_request(rest)
         except MalformedMessageError as e:
-            log.warning("malformed frames from %s: %s", peer, e)
-            return
+            log.warning("malformed frames from %s: %s", _peer(frames[-1]), e)
+            return True
         user = self._authenticate(frames[-1], token)
         if user is None:
-            log.warning("refused an unauthenticated request from %s", peer)
-            self._send(routing, request_id, codec.encode_error_reply(
-                "PrivateDataError", f"{self.worker_id} refused the request: authentication failed"))
-            return
+            log.warning("refused an unauthenticated request from %s", _peer(frames[-1]))
+            self._send_now(self._reply(routing, request_id, codec.encode_error_reply(
+                "PrivateDataError", f"{self.worker_id} refused the request: authentication failed")))
+            return True
         client = self._client(user, session)
         if client is None:
-            log.warning("refused a new session from %s: %d sessions already", peer, self.MAX_SESSIONS_PER_USER)
-            self._send(routing, request_id, codec.encode_error_reply(
-                "PrivateDataError", f"{self.worker_id} refused a new session: too many open for this client"))
-            return
+            log.warning("refused a new session from %s: %d sessions already", _peer(frames[-1]),
+                        self.MAX_SESSIONS_PER_USER)
+            self._send_now(self._reply(routing, request_id, codec.encode_error_reply(
+                "PrivateDataError", f"{self.worker_id} refused a new session: too many open for this client")))
+            return True
         with client.lock:
             if request_id in client.replies:  # sent again after a reconnect: answered, not re-run
-                self._send(routing, request_id, client.replies[request_id])
-                return
+                self._send_now(self._reply(routing, request_id, client.replies[request_id]))
+                return True
             if request_id in client.running:
-                return
+                return True
             client.running.add(request_id)
-        self._pool.submit(self._serve, client, routing, request_id, body, tensors)
+            waits = len(client.running) > 1
+        if waits:  # behind another request of the same client: in the pool, in order
+            self._pool.submit(self._serve, client, routing, request_id, body, tensors)
+            return True
+        # Run it here; the watchdog takes the socket if it keeps this thread too long.
+        self._inline_count += 1
+        number = self._inline = self._inline_count
+        if not self._watching.is_set():
+            self._watching.set()
+        try:
+            reply = self._execute(client, request_id, body, tensors)
+        finally:
+            with self._owner_lock:
+                owner = self._owner == threading.get_ident()
+                if owner:
+                    self._inline = None
+                else:
+                    self._taken_over -= 1
+        if owner:
+            self._send_now(self._reply(routing, request_id, reply))
+            return True
+        self._post(self._reply(routing, request_id, reply))
+        log.debug("request %d done; its reply goes through the socket's new thread", number)
+        return False
 
     def _serve(self, client: _Client, routing, request_id: int, body, tensors) -> None:
+        """A request that waited in the pool."""
+        self._post(self._reply(routing, request_id, self._execute(client, request_id, body, tensors)))
+
+    def _execute(self, client: _Client, request_id: int, body, tensors):
+        """Run one request in its client's namespace; (reply bytes, reply frames), also kept
+        for a request sent again."""
         with client.run_lock:
             try:
                 with codec.provide_frames([t.buffer for t in tensors]), codec.collect_frames() as out:
@@ -222,20 +337,31 @@ class WorkerServer:
                 reply = (codec.encode_error_reply("RuntimeError", f"the server failed: {type(e).__name__}"), [])
         with client.lock:
             client.running.discard(request_id)
+            if client.framed is not None:
+                client.replies.pop(client.framed, None)
+            client.framed = request_id if reply[1] else None
             client.replies[request_id] = reply
             while len(client.replies) > _REPLIES_KEPT:
                 client.replies.pop(next(iter(client.replies)))
-        self._send(routing, request_id, reply)
+        return reply
 
-    def _send(self, routing, request_id: int, reply) -> None:
+    @staticmethod
+    def _reply(routing, request_id: int, reply) -> list:
         body, tensors = reply if isinstance(reply, tuple) else (reply, [])
-        self._outbox.put([routing, *netwire.reply_frames(request_id, body, tensors)])
-        sock = getattr(self._local, "wake", None)
-        if sock is None:  # one PUSH socket per thread (ZeroMQ sockets are not thread-safe)
-            sock = self._local.wake = self._context.socket(zmq.PUSH)
-            sock.linger = 0
-            sock.connect(self._wake_address)
-        sock.send(b"", zmq.NOBLOCK)
+        return [routing, *netwire.reply_frames(request_id, body, tensors)]
+
+    def _post(self, frames) -> None:
+        """A reply from a thread that does not own the socket: the owner sends it."""
+        self._outbox.append(frames)
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._wake_lock:
+            if self._wake_fds is not None:
+                try:
+                    os.write(self._wake_fds[1], b"\0")
+                except BlockingIOError:  # the pipe is full: the owner is awake already
+                    pass
 
     def _authenticate(self, frame, token: Optional[str]) -> Optional[str]:
         if self.curve_secret_key is not None:
