@@ -561,7 +561,16 @@ def encode_tensor_reply(tensor: torch.Tensor) -> bytes:
     return _REPLY_TENSOR + tensor_to_bytes(tensor)
 
 
+# An error reply is small whatever made it: a worker cuts its messages shorter (MAX_ERROR_CHARS);
+# this bound holds for any other sender of error replies too.
+MAX_ERROR_REPLY_CHARS = 4000
+
+
 def encode_error_reply(type_name: str, message: str) -> bytes:
+    if len(type_name) > 100:
+        type_name = type_name[:100]
+    if len(message) > MAX_ERROR_REPLY_CHARS:
+        message = message[:MAX_ERROR_REPLY_CHARS - 3] + "..."
     return _REPLY_ERROR + _plain_packer.pack([type_name, message])
 
 

@@ -61,3 +61,9 @@ class PrivateDataError(SyftError, PermissionError):
 
 class WorkerUnreachableError(SyftError, ConnectionError):
     """A network worker did not answer in time (or refused the connection)."""
+
+
+class ResourceLimitError(SyftError, ValueError):
+    """A request would go over one of a worker's limits (elements in a tensor, tensors in a
+    result, ids in a delete list); the worker refused it, before allocating anything when the
+    size could be known in advance, and keeps serving."""

@@ -4,6 +4,7 @@ Serving (``recv_msg``) never raises: every failure becomes an error reply, and a
 leaves the worker's objects as they were. Calling (``run``, ``send_tensor``, ``fetch``,
 ``delete_remote``) turns replies back into pointers, tensors or the original exception.
 """
+import secrets
 from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
@@ -14,7 +15,7 @@ from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationN
                           SyftError, UnsupportedTypeError, WorkerNotFoundError,
                           TensorsNotCollocatedException, PointerFetchedError, RemoteValueError,
                           PointerDeletedError, CannotRequestObjectAttribute, PlanBuildError,
-                         InvalidPlanError, PrivateDataError, WorkerUnreachableError)
+                         InvalidPlanError, PrivateDataError, WorkerUnreachableError, ResourceLimitError)
 from ..ids import new_id
 from ..pointers import PointerTensor
 from ..plans import serve as plan_serving
@@ -33,7 +34,7 @@ _ERROR_TYPES: Dict[str, type] = {
         UnsupportedTypeError, TensorsNotCollocatedException, PointerFetchedError,
         RemoteValueError, SyftError, PointerDeletedError, CannotRequestObjectAttribute,
         WorkerNotFoundError, PlanBuildError, InvalidPlanError, PrivateDataError,
-        WorkerUnreachableError, PermissionError,
+        WorkerUnreachableError, PermissionError, ResourceLimitError,
     )
 }
 _ERROR_TYPES["LinAlgError"] = torch.linalg.LinAlgError
@@ -98,9 +99,18 @@ def _check(condition: bool, what: str) -> None:
 
 
 class BaseWorker:
-    def __init__(self, id: Any, is_client_worker: bool = False) -> None:
+    # Limits on what one request may make this worker do; a server may tune them per worker.
+    MAX_TENSOR_NUMEL = commands.MAX_TENSOR_NUMEL  # elements of any argument, result or view
+    MAX_RESULT_TENSORS = commands.MAX_RESULT_TENSORS  # tensors in one operation's result
+    MAX_OP_WORK = commands.MAX_OP_WORK  # steps of one pooling or convolution (output x kernel)
+    MAX_DELETES = 10_000  # ids in one request's delete list (a million would be tried one by one)
+    MAX_ERROR_CHARS = 1_000  # an error reply's message (torch's messages may hold argument values)
+
+    def __init__(self, id: Any, is_client_worker: bool = False, own_rng: bool = False) -> None:
         self.id = id
         self.is_client_worker = is_client_worker
+        self._rng: Optional[commands.GeneratorState] = None
+        self.own_rng = own_rng
         self._store = ObjectStore(id)
         self._pointer_listeners: List[PointerListener] = []
         # Queued per location: ids of dead pointers' objects to delete, and [id] for "set this
@@ -148,6 +158,30 @@ class BaseWorker:
         return self
 
     @property
+    def own_rng(self) -> bool:
+        """Whether this worker's random operations (dropout, rand, shuffles, ...) draw from a
+        generator of its own, seeded from ``secrets``, rather than torch's global one: a network
+        server gives each client's namespace its own, so no client can see or shift another's
+        random numbers. Off for a VirtualWorker: notebooks seed torch globally."""
+        return self._rng is not None
+
+    @own_rng.setter
+    def own_rng(self, value: bool) -> None:
+        if value and self._rng is None:
+            self._rng = commands.GeneratorState(secrets.randbits(63))
+        elif not value:
+            self._rng = None
+
+    def manual_seed(self, seed: int) -> "BaseWorker":
+        """Seed this worker's own generator (for a worker with ``own_rng``; the process's
+        generator is torch.manual_seed's)."""
+        if self._rng is None:
+            raise ValueError(f"{self.id} draws from torch's global generator (own_rng is off); "
+                             "use torch.manual_seed")
+        self._rng = commands.GeneratorState(seed)
+        return self
+
+    @property
     def remote(self) -> "RemoteFrameworks":
         """``bob.remote.torch.zeros(2, 3)``: make a tensor directly on this worker."""
         return RemoteFrameworks(self)
@@ -155,6 +189,8 @@ class BaseWorker:
     # --- serving: bytes in, bytes out ----------------------------------------------------
     # A request is [kind, ids of dead pointers' objects to delete first, *fields of the kind].
     def recv_msg(self, data: bytes) -> bytes:
+        serving = commands._serving  # this worker's limits and generator, for this thread's ops
+        previous, serving.worker = serving.worker, self  # (commands.serving, inlined)
         try:
             resolver = _Resolver(self)
             message = codec.decode(data, resolver)
@@ -163,14 +199,20 @@ class BaseWorker:
             kind = message[0]
             handler = self._handlers.get(kind) if type(kind) is str else None
             if handler is None:
-                raise MalformedMessageError(f"unknown message kind {kind!r}")
+                raise MalformedMessageError(f"unknown message kind {commands.short_repr(kind)}")
             if message[1]:
+                if len(message[1]) > self.MAX_DELETES:
+                    raise MalformedMessageError(
+                        f"a request deletes at most {self.MAX_DELETES:,} objects; this one lists "
+                        f"{len(message[1]):,} (MAX_DELETES)")
                 self._housekeeping(message[1])
             reply = handler(message[2:], resolver.inputs)
             if kind == "get" or kind == "get_all":
                 self.traffic["bytes_got"] += len(reply)
         except Exception as e:  # reported to the caller, never raised in the worker
-            reply = codec.encode_error_reply(type(e).__name__, str(e))
+            reply = codec.encode_error_reply(type(e).__name__, error_text(e, self.MAX_ERROR_CHARS))
+        finally:
+            serving.worker = previous
         traffic = self.traffic
         traffic["messages"] += 1
         traffic["bytes_in"] += len(data) if isinstance(data, (bytes, bytearray)) else 0
@@ -186,6 +228,12 @@ class BaseWorker:
             if isinstance(obj, torch.Tensor):  # a pointer passes the clear on down its chain
                 obj.grad = None
         self._store.discard(items)
+
+    def _check_size(self, t: torch.Tensor) -> None:
+        if t.numel() > self.MAX_TENSOR_NUMEL:
+            raise ResourceLimitError(
+                f"a tensor of {t.numel():,} elements; this worker keeps at most "
+                f"{self.MAX_TENSOR_NUMEL:,} in a tensor (MAX_TENSOR_NUMEL)")
 
     def _fresh_id(self) -> int:
         obj_id = new_id()
@@ -203,6 +251,8 @@ class BaseWorker:
         _check(len(fields) in (2, 4) and (type(fields[0]) is torch.Tensor or type(fields[0]) is PointerDesc),
                "store needs a tensor (or a pointer) and an id, then maybe tags and a description")
         value, obj_id = fields[:2]
+        if type(value) is torch.Tensor:
+            self._check_size(value)
         labels, description = fields[2:] if len(fields) == 4 else ([], None)
         _check(type(labels) is list, "store's tags must be a list")
         labels = tags.check_tags(labels)  # checked before anything is kept
@@ -261,6 +311,7 @@ class BaseWorker:
                and len(fields[0]) == len(fields[1]), "store_all needs a list of tensors and of ids")
         for t in fields[0]:
             _check(type(t) is torch.Tensor, "store_all stores tensors only")
+            self._check_size(t)
         metas = []
         for tensor, obj_id in zip(*fields):
             if type(obj_id) is not int or obj_id <= 0 or obj_id in self._store:
@@ -456,6 +507,9 @@ class BaseWorker:
         if location._removed:
             raise WorkerNotFoundError(f"worker {location.id!r} was removed; its tensors are gone")
         deletes = self._pending_deletes.pop(location, None) or []
+        if len(deletes) > self._DELETES_PER_REQUEST:  # the rest ride on the next request
+            self._pending_deletes[location] = deletes[self._DELETES_PER_REQUEST:]
+            deletes = deletes[:self._DELETES_PER_REQUEST]
         self._requests[location] = self._requests.get(location, 0) + 1
         try:
             if location.uses_frames:  # large tensors travel as frames of their own, not copied in
@@ -652,7 +706,9 @@ class BaseWorker:
 
     # Dead pointers' ids wait here and ride along with the next request to their worker, so a
     # pointer's death costs no round trip of its own. Reading a worker's objects flushes them.
+    # A request carries at most _DELETES_PER_REQUEST of them, well below a worker's MAX_DELETES.
     _MAX_PENDING_DELETES = 1000
+    _DELETES_PER_REQUEST = 4000
 
     def delete_remote(self, location: "BaseWorker", ids: List[int], now: bool = False) -> None:
         if location._removed:
@@ -663,7 +719,7 @@ class BaseWorker:
             self.flush_deletes(location)
 
     def flush_deletes(self, location: "BaseWorker") -> None:
-        if self._pending_deletes.get(location):
+        while self._pending_deletes.get(location):  # each request takes a batch of them
             self._request(location, "del", [])
 
     # --- pointer events, for views; free when nobody listens -----------------------------
@@ -839,6 +895,44 @@ def _check_storable(t: torch.Tensor) -> None:
     if t.layout is not torch.strided or not t.is_cpu:
         raise UnsupportedTypeError(
             f"the result is a {t.layout} tensor on {t.device}; a worker keeps only dense CPU tensors")
+
+
+def error_text(error: BaseException, limit: int) -> str:
+    """An exception's message for an error reply: argument values torch may have printed in it
+    (tensor reprs) left out, and cut to at most ``limit`` characters."""
+    try:
+        text = str(error)
+    except Exception:  # a message that cannot even be made
+        return f"({type(error).__name__} without a readable message)"
+    if type(text) is not str:
+        return f"({type(error).__name__} without a readable message)"
+    text = _without_tensor_reprs(text[:100 * limit])
+    if len(text) > limit:
+        text = text[:limit - 40].rstrip() + f" ... [cut at {limit:,} characters]"
+    return text
+
+
+def _without_tensor_reprs(text: str) -> str:
+    """Replace every ``tensor(...)`` (with its nested brackets) by ``tensor(...)``."""
+    if "tensor(" not in text:
+        return text
+    out, i = [], 0
+    while True:
+        start = text.find("tensor(", i)
+        if start < 0:
+            out.append(text[i:])
+            return "".join(out)
+        out.append(text[i:start] + "tensor(...)")
+        depth, j = 0, start + len("tensor")
+        while j < len(text):
+            if text[j] in "([{":
+                depth += 1
+            elif text[j] in ")]}":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        i = j + 1
 
 
 def _rebuild_error(type_name: Any, message: Any) -> Exception:
