@@ -399,3 +399,17 @@ def test_one_token_cannot_open_sessions_without_end(hook, server):
     finally:
         for c in clients:
             remove_worker(c)
+
+
+def test_a_summary_request_takes_no_fields_and_never_shows_private_values(hook):
+    from jupyter_syft.workers.namespace import ClientNamespace, OwnerData
+
+    secret = torch.tensor([7.0, 8.0])
+    namespace = ClientNamespace("sum-bob", "token/s", OwnerData({5: secret}, {5}), None)
+    derived = namespace.recv_msg(codec.encode(["cmd", [], "Tensor.mul", [codec.Ref(5), 2], {}]))
+    ok, meta = codec.decode_reply(derived, codec.ExtDecoder())
+    assert ok
+    ok, rows = codec.decode_reply(namespace.recv_msg(codec.encode(["summary", []])), codec.ExtDecoder())
+    assert ok and [(r[0], r[1], r[5]) for r in rows] == [(meta.id, None, True)]  # private: no values
+    ok, value = codec.decode_reply(namespace.recv_msg(codec.encode(["summary", [], "extra"])), codec.ExtDecoder())
+    assert not ok and "summary takes no fields" in value[1]

@@ -360,19 +360,12 @@ def test_kernel_serves_a_worker_and_a_client_sees_it(tmp_path):
     assert facts["summaries"] <= 6 + 1
 
 
-try:  # the browser tests' JupyterLab set-up (playwright and Debian's chromium)
-    from test_browser import ARTIFACTS, assert_fits, browser_page, lab_with_notebook, run_cell  # noqa: F401
-except ImportError as error:  # pragma: no cover - playwright missing: the tests above still run
-    _NO_BROWSER = str(error)
-else:
-    _NO_BROWSER = ""
-
-BOARD_TEXTS = """(output) => Array.from(output.querySelectorAll('.jsyft-board svg text'), t => t.textContent)"""
+# the browser tests' JupyterLab set-up (playwright and Debian's chromium), shared
+from test_browser import ARTIFACTS, BOARD_TEXTS, assert_fits, browser_page, lab_with_notebook, run_cell  # noqa: E402,F401
 LAB_CELLS = NETWORK_CELLS[:7] + ["server.stop()", "del x"]
 
 
-@pytest.mark.skipif(bool(_NO_BROWSER), reason=_NO_BROWSER)
-def test_jupyterlab_shows_a_network_worker_and_the_audit_log(browser_page, tmp_path):
+def test_jupyterlab_shows_a_network_worker_and_the_audit_log(browser_page, tmp_path):  # noqa: F811 (a fixture)
     page = browser_page
     lab = lab_with_notebook(page, tmp_path, "network", LAB_CELLS)
     try:

@@ -5,7 +5,6 @@ import json
 import re
 
 import nbformat
-import pytest
 import torch
 from nbclient import NotebookClient
 
@@ -342,18 +341,11 @@ def test_kernel_dashboard_state_draws_part08bis(tmp_path):
     assert [r.get("kind") for r in objects["rows"]] == ["plan", "plan"]
 
 
-try:  # the browser tests' JupyterLab set-up (playwright and Debian's chromium)
-    from test_browser import ARTIFACTS, assert_fits, browser_page, lab_with_notebook, run_cell  # noqa: F401
-except ImportError as error:  # pragma: no cover - playwright missing: the tests above still run
-    _NO_BROWSER = str(error)
-else:
-    _NO_BROWSER = ""
-
-BOARD_TEXTS = """(output) => Array.from(output.querySelectorAll('.jsyft-board svg text'), t => t.textContent)"""
+# the browser tests' JupyterLab set-up (playwright and Debian's chromium), shared
+from test_browser import ARTIFACTS, BOARD_TEXTS, assert_fits, browser_page, lab_with_notebook, run_cell  # noqa: E402,F401
 
 
-@pytest.mark.skipif(bool(_NO_BROWSER), reason=_NO_BROWSER)
-def test_jupyterlab_dashboard_and_panel_draw_a_protocol(browser_page, tmp_path):
+def test_jupyterlab_dashboard_and_panel_draw_a_protocol(browser_page, tmp_path):  # noqa: F811 (a fixture)
     page = browser_page
     server = lab_with_notebook(page, tmp_path, "part08bis", PART08BIS_CELLS)
     try:
