@@ -118,8 +118,13 @@ def module_send(self: nn.Module, *workers, **kwargs) -> nn.Module:
 
 
 def module_get(self: nn.Module) -> nn.Module:
-    """Bring every parameter and buffer home (one message per worker); in place."""
+    """Bring every parameter and buffer home (one message per worker); in place. A shared
+    model's parameters come home as fixed-precision tensors."""
     import jupyter_syft
+    from .crypto.api import module_get_shared
+
+    if module_get_shared(self):
+        return self
 
     by_worker: Dict[BaseWorker, list] = {}
     for _, _, t in _tensors(self):

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from . import optim as _optim, tags
+from .crypto import MODULE_API as _CRYPTO_MODULE_API, OPTIMIZER_API, TENSOR_API as _CRYPTO_TENSOR_API
 from .federated.dataset import federate
 from .ids import new_id
 from .multi_pointer import MultiPointerTensor
@@ -62,15 +63,19 @@ _TENSOR_API = {
     "describe": tags.describe,
     "tags": property(tags.tags_of),
     "description": property(tags.description_of),
+    **_CRYPTO_TENSOR_API,
 }
 
 
 _DATASET_API = {"federate": federate}
 
 
+_APIS = ((torch.Tensor, _TENSOR_API), (nn.Module, {**MODULE_API, **_CRYPTO_MODULE_API}),
+         (torch.utils.data.Dataset, _DATASET_API), (torch.optim.Optimizer, OPTIMIZER_API))
+
+
 def install_tensor_api() -> None:
-    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API),
-                     (torch.utils.data.Dataset, _DATASET_API)):
+    for cls, api in _APIS:
         for name, value in api.items():
             if name not in cls.__dict__:
                 setattr(cls, name, value)
@@ -78,8 +83,7 @@ def install_tensor_api() -> None:
 
 
 def remove_tensor_api() -> None:
-    for cls, api in ((torch.Tensor, _TENSOR_API), (nn.Module, MODULE_API),
-                     (torch.utils.data.Dataset, _DATASET_API)):
+    for cls, api in _APIS:
         for name, value in api.items():
             if cls.__dict__.get(name) is value:
                 delattr(cls, name)

@@ -18,6 +18,7 @@ from ..exceptions import (MalformedMessageError, ObjectNotFoundError, OperationN
                          InvalidPlanError, PrivateDataError, WorkerUnreachableError, ResourceLimitError)
 from ..ids import new_id
 from ..pointers import PointerTensor
+from ..crypto import party
 from ..plans import serve as plan_serving
 from ..store import ObjectStore
 
@@ -129,12 +130,22 @@ class BaseWorker:
                           "store_plan": lambda f, i: plan_serving.on_store_plan(self, f, i),
                           "run_plan": lambda f, i: plan_serving.on_run_plan(self, f, i),
                           "store_protocol": lambda f, i: plan_serving.on_store_protocol(self, f, i),
-                          "run_protocol": lambda f, i: plan_serving.on_run_protocol(self, f, i)}
+                          "run_protocol": lambda f, i: plan_serving.on_run_protocol(self, f, i),
+                          "mpc": lambda f, i: party.on_mpc(self, f, i)}
         # What crossed this worker's boundary: requests served, bytes in and out, and the bytes
         # of tensors that left it through .get() (federated learning's point is to keep that low).
         self.traffic = {"messages": 0, "bytes_in": 0, "bytes_out": 0, "bytes_got": 0}
         _WORKERS[id] = self
         _notify_workers("created", self)
+
+    @property
+    def secure_random(self):
+        """This worker's cryptographic generator, for the shares and masks it makes."""
+        rng = self.__dict__.get("_secure_random")
+        if rng is None:
+            from ..crypto.rng import SecureRandom
+            rng = self._secure_random = SecureRandom()
+        return rng
 
     @property
     def _objects(self) -> Dict[int, torch.Tensor]:

@@ -1,0 +1,11 @@
+"""Encrypted computation (Parts 09-12 bis): fixed precision, additive secret sharing, Beaver
+triples and comparisons. ``install`` gives tensors, modules and optimizers PySyft's methods."""
+import torch
+from torch import nn
+
+from .additive_sharing import AdditiveSharingTensor
+from .fixed_precision import FixedPrecisionTensor, SharedPointer
+from .api import MODULE_API, OPTIMIZER_API, TENSOR_API
+
+__all__ = ["AdditiveSharingTensor", "FixedPrecisionTensor", "SharedPointer",
+           "TENSOR_API", "MODULE_API", "OPTIMIZER_API"]

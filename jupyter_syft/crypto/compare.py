@@ -1,0 +1,162 @@
+"""Comparison of a secret-shared value with zero: the most significant bit, in three rounds.
+
+The idea (SecureNN's private compare with the crypto provider as the third party):
+
+1. The provider draws a uniformly random r, shares r in the ring and each bit of its low 61 bits
+   modulo the small prime P, and hands the shares to the parties.
+2. The parties open c = x + r (uniformly random, so it shows nothing about x). Then
+   msb(x) = msb(c) xor msb(r) xor [c' < r'], where c' and r' are the low 61 bits: the borrow
+   of the subtraction c - r.
+3. [c' < r'] is a comparison of a public number with a number whose bits are shared. Each
+   party computes, for every bit position i, its share of
+   t_i = c'_i - r'_i + 1 + sum over higher bits k of (c'_k xor r'_k), which is zero at exactly
+   one i when c' < r' and never otherwise. It multiplies every t_i by a random non-zero s_i,
+   rotates the positions by a random offset (common randomness the provider does not know),
+   and sends the result to the provider. The provider adds the shares and sees, per element,
+   one zero at a uniformly random place or none: it learns [c' < r'] xor beta, where beta is a
+   random bit the parties used to flip the test (beta = 1 tests r' < c' + 1 instead), i.e. a
+   uniformly random bit.
+4. The provider shares gamma = (that bit) xor msb(r); each party turns it into its share of
+   msb(x) = msb(c) xor beta xor gamma, which is linear since msb(c) and beta are public to them.
+
+Cost per element: 62 small numbers (one byte each) from each party to the provider, and a few
+vectorised operations over them; no round depends on the number of bits.
+"""
+import os
+from typing import Any, List
+
+import torch
+
+from ..exceptions import MalformedMessageError
+from .rng import FIELD, MASK, SecureRandom
+
+P = 67  # a prime above 1 + 62 + 1, the largest value a term can take before masking
+POSITIONS = 62  # bit positions compared: the 61 low bits, and one more for c' + 1
+_LOW = (1 << 61) - 1
+_POS = torch.arange(POSITIONS, dtype=torch.int64)
+MAX_PENDING = 64  # comparisons a provider keeps open at once
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+# --- the crypto provider -----------------------------------------------------------------------
+def provider_setup(worker, shape: List[int], parties: list) -> list:
+    from .party import deliver, split
+
+    rng = worker.secure_random
+    n = _numel(shape)
+    r = rng.ring(shape)
+    bits = ((r.reshape(n, 1) & _LOW) >> _POS).bitwise_and_(1).to(torch.int16)
+    bit_shares = [rng.below(P, (n, POSITIONS)) for _ in range(len(parties) - 1)]
+    last = bits
+    for s in bit_shares:
+        last = last - s
+    bit_shares.append(last % P)
+    ring_shares = split(rng, r, len(parties))
+    pending = worker.__dict__.setdefault("_comparisons", {})
+    while len(pending) >= MAX_PENDING:  # an abandoned comparison must not hold memory forever
+        pending.pop(next(iter(pending)))
+    state_id = worker._fresh_id()
+    pending[state_id] = {"msb_r": (r.reshape(n) >> 61) & 1, "sum": torch.zeros(n, POSITIONS, dtype=torch.int32),
+                         "seen": set(), "parties": len(parties), "n": n, "shape": tuple(shape)}
+    ids = deliver(worker, parties, [[rs, bs.to(torch.uint8).view(*shape, POSITIONS)]
+                                    for rs, bs in zip(ring_shares, bit_shares)])
+    return [state_id, ids]
+
+
+def provider_collect(worker, state_id: int, index: int, terms: Any) -> None:
+    state = worker.__dict__.get("_comparisons", {}).get(state_id)
+    if state is None:
+        raise MalformedMessageError(f"mpc: no comparison {state_id} is open on {worker.id}")
+    if not (type(terms) is torch.Tensor and terms.dtype == torch.uint8
+            and terms.shape == (state["n"], POSITIONS)):
+        raise MalformedMessageError("mpc: a comparison's terms must be uint8 of the agreed shape")
+    if not 0 <= index < state["parties"] or index in state["seen"]:
+        raise MalformedMessageError("mpc: terms from an unknown party, or sent twice")
+    state["seen"].add(index)
+    state["sum"].add_(terms.to(torch.int32))
+    return None
+
+
+def provider_finish(worker, state_id: int, parties: list) -> list:
+    from .party import deliver, split
+
+    state = worker.__dict__.get("_comparisons", {}).get(state_id)
+    if state is None:
+        raise MalformedMessageError(f"mpc: no comparison {state_id} is open on {worker.id}")
+    if len(state["seen"]) != state["parties"] or len(parties) != state["parties"]:
+        raise MalformedMessageError("mpc: a comparison finishes once every party sent its terms")
+    del worker._comparisons[state_id]
+    flipped = (state["sum"] % P == 0).any(dim=1).to(torch.int64)  # [c' < r'] xor beta
+    gamma = (flipped ^ state["msb_r"]).view(state["shape"])
+    return deliver(worker, parties, [[g] for g in split(worker.secure_random, gamma, len(parties))])
+
+
+# --- a share holder ------------------------------------------------------------------------------
+def masked_terms(c: torch.Tensor, bits: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
+    n = c.numel()
+    rng = SecureRandom(seed)
+    beta = rng.below(2, (n,), torch.int64)  # drawn first: msb_share draws it again
+    s = rng.below(P - 1, (n, POSITIONS), torch.int32) + 1
+    shift = rng.below(POSITIONS, (n,), torch.int64)
+    v = (c.reshape(n) & _LOW) + beta  # beta = 1: test r' < c' + 1, i.e. not (c' < r')
+    vb = ((v.unsqueeze(1) >> _POS) & 1).to(torch.int32)
+    rho = bits.reshape(n, POSITIONS).to(torch.int32)
+    xor = rho * (1 - 2 * vb)
+    if first:
+        xor += vb
+    higher = xor.sum(dim=1, keepdim=True) - xor.cumsum(dim=1)  # sum over positions above i
+    sigma = (1 - 2 * beta).to(torch.int32).unsqueeze(1)
+    t = higher - sigma * rho
+    if first:
+        t += sigma * vb + 1
+    t = (t % P) * s % P
+    rotate = (_POS.unsqueeze(0) + shift.unsqueeze(1)) % POSITIONS
+    return t.gather(1, rotate).to(torch.uint8)
+
+
+def msb_share(c: torch.Tensor, gamma: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
+    n = c.numel()
+    beta = SecureRandom(seed).below(2, (n,), torch.int64)
+    t = ((c.reshape(n) >> 61) & 1) ^ beta  # public to the parties
+    share = gamma.reshape(n) * (1 - 2 * t)
+    if first:
+        share += t
+    return share.bitwise_and_(MASK).view(c.shape)
+
+
+# --- the caller (the notebook's kernel) orchestrates -----------------------------------------
+def msb(x) -> "AdditiveSharingTensor":
+    """Shares of 1 where the shared value is negative, 0 elsewhere."""
+    from ..pointers import PointerTensor
+    from .additive_sharing import AdditiveSharingTensor, me_and_provider
+
+    me, provider = me_and_provider(x, "a comparison")
+    parties, shape = x.parties, list(x.shape)
+    ids = [p.id for p in parties]
+    state_id, masks = me._request(provider, "mpc", ["cmp_setup", shape, ids])
+    r = [PointerTensor(p, m[0], x.shape, torch.int64, owner=me) for p, m in zip(parties, masks)]
+    bits = [PointerTensor(p, m[1], (*x.shape, POSITIONS), torch.uint8, owner=me)
+            for p, m in zip(parties, masks)]
+    c = None
+    for p, share, mask in zip(parties, x._shares, r):
+        part = me._request(p, "mpc", ["cmp_open", share, mask])
+        c = part if c is None else c.add_(part)
+    c.bitwise_and_(MASK)
+    seed = os.urandom(16)  # the parties' common randomness; the provider never sees it
+    for i, (p, b) in enumerate(zip(parties, bits)):
+        me._request(p, "mpc", ["cmp_terms", c, b, seed, i, provider.id, state_id])
+    gammas = me._request(provider, "mpc", ["cmp_finish", state_id, ids])
+    out = []
+    for i, (p, g) in enumerate(zip(parties, gammas)):
+        gamma = PointerTensor(p, g[0], x.shape, torch.int64, owner=me)
+        out.append(me._request(p, "mpc", ["cmp_result", c, gamma, seed, i]))
+        gamma.garbage_collect_data = False  # used up on the worker
+    for ptr in bits:
+        ptr.garbage_collect_data = False
+    return AdditiveSharingTensor(out, x.crypto_provider)

@@ -1,0 +1,338 @@
+"""The worker's side of secret sharing: the steps a share holder or the crypto provider runs.
+
+One message kind, ``mpc``, carries ``[step, *fields]``; each step is a small reviewed function
+over int64 shares in the worker's store, so a multiplication is five requests, not fifty. Every
+field is checked before anything is computed or kept, and a step that fails keeps nothing.
+
+What each party sees (the threat model is in the README): a share holder sees its own shares,
+values masked by a uniformly random ring element (``x - a``, ``x + r``) and the common
+randomness of a comparison; the crypto provider sees only its own random numbers and, in a
+comparison, terms multiplied by random non-zero numbers and rotated by a random offset.
+"""
+from typing import Any, Dict, List
+
+import torch
+
+from .. import codec
+from ..codec import Meta
+from ..exceptions import MalformedMessageError
+from . import compare
+from .rng import FIELD, MASK, SecureRandom
+
+MAX_PARTIES = 16
+
+
+def _check(condition: bool, what: str) -> None:
+    if not condition:
+        raise MalformedMessageError(f"mpc: {what}")
+
+
+def _share(value: Any, what: str) -> torch.Tensor:
+    _check(type(value) is torch.Tensor and value.dtype == torch.int64,
+           f"{what} must be an int64 share this worker holds")
+    return value
+
+
+def _public(value: Any, what: str, like: torch.Tensor = None) -> torch.Tensor:
+    _check(type(value) is torch.Tensor and value.dtype == torch.int64, f"{what} must be an int64 tensor")
+    if like is not None:
+        _check(value.shape == like.shape, f"{what} has shape {tuple(value.shape)}, expected {tuple(like.shape)}")
+    return value
+
+
+def _party_ids(worker, ids: Any) -> List[Any]:
+    from ..workers import get_worker
+
+    _check(type(ids) is list and 2 <= len(ids) <= MAX_PARTIES, f"2 to {MAX_PARTIES} parties are needed")
+    parties = [get_worker(i) for i in ids]
+    _check(len({id(p) for p in parties}) == len(parties), "the parties must be different workers")
+    return parties
+
+
+def _shape(worker, value: Any, what: str) -> List[int]:
+    _check(type(value) is list and len(value) <= 8 and all(type(s) is int and 0 <= s for s in value),
+           f"{what} must be a list of at most 8 sizes")
+    n = 1
+    for s in value:
+        n *= s
+    worker._check_size(_Sized(n))
+    return value
+
+
+class _Sized:  # what _check_size needs from a tensor, without making one
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def numel(self) -> int:
+        return self.n
+
+
+def split(rng: SecureRandom, secret: torch.Tensor, n: int) -> List[torch.Tensor]:
+    """n shares in Z_FIELD that add up to secret; any n-1 of them are uniformly random."""
+    shares = [rng.ring(secret.shape) for _ in range(n - 1)]
+    last = secret.clone()
+    for s in shares:
+        last.sub_(s)
+    shares.append(last.bitwise_and_(MASK))
+    return shares
+
+
+def deliver(worker, parties: list, per_party: List[List[torch.Tensor]]) -> List[List[int]]:
+    """Hand each party its tensors, worker to worker; returns their ids there. A party that is
+    this worker keeps them directly."""
+    ids = []
+    for party, tensors in zip(parties, per_party):
+        if party is worker:
+            kept = []
+            for t in tensors:
+                obj_id = worker._fresh_id()
+                worker._store.set(obj_id, t)
+                kept.append(obj_id)
+            ids.append(kept)
+        else:
+            ids.append(worker._request(party, "mpc", ["keep", tensors]))
+    return ids
+
+
+def _keep(worker, t: torch.Tensor) -> Meta:
+    obj_id = worker._fresh_id()
+    worker._store.set(obj_id, t)
+    return Meta(obj_id, t.shape, t.dtype, False)
+
+
+# --- the steps -------------------------------------------------------------------------------
+def on_keep(worker, fields: list, inputs) -> Any:
+    """Store tensors another worker made for this one (shares, triples, masks); returns ids."""
+    _check(len(fields) == 1 and type(fields[0]) is list and 1 <= len(fields[0]) <= 8,
+           "keep needs a list of 1 to 8 tensors")
+    for t in fields[0]:
+        _check(type(t) is torch.Tensor and t.dtype in (torch.int64, torch.uint8),
+               "keep stores int64 shares or uint8 bit shares")
+        worker._check_size(t)
+    return [_keep(worker, t).id for t in fields[0]]
+
+
+def on_encode(worker, fields: list, inputs) -> Meta:
+    """fix_precision() of a tensor this worker holds: round(x * base**precision) as int64."""
+    _check(len(fields) == 3 and type(fields[1]) is int and type(fields[2]) is int,
+           "encode needs a tensor, a base and a precision")
+    x, base, precision = fields
+    _check(type(x) is torch.Tensor and x.is_floating_point(), "encode needs a float tensor held here")
+    _check(2 <= base <= 16 and 0 <= precision <= 16, "base 2-16 and precision 0-16")
+    from .fixed_precision import encode
+
+    return _keep(worker, encode(x.detach(), base, precision))
+
+
+def on_share(worker, fields: list, inputs) -> list:
+    """Share an int64 tensor this worker holds between parties (itself among them or not);
+    the other parties get their shares straight from here. Returns [[party id, share id]]."""
+    _check(len(fields) == 2, "share needs a tensor and the parties")
+    x = _share(fields[0], "the tensor to share")
+    parties = _party_ids(worker, fields[1])
+    shares = split(worker.secure_random, x & MASK, len(parties))
+    ids = deliver(worker, parties, [[s] for s in shares])
+    return [[p.id, i[0]] for p, i in zip(parties, ids)]
+
+
+def on_triple(worker, fields: list, inputs) -> list:
+    """The crypto provider's Beaver triple: random a, b and c = a*b (or a@b), shared between
+    the parties and handed to them directly. Returns each party's [a, b, c] ids."""
+    _check(len(fields) == 4 and fields[0] in ("mul", "matmul"), "triple needs mul|matmul, 2 shapes, parties")
+    op, shape_a, shape_b = fields[0], _shape(worker, fields[1], "a's shape"), _shape(worker, fields[2], "b's shape")
+    parties = _party_ids(worker, fields[3])
+    rng = worker.secure_random
+    a, b = rng.ring(shape_a), rng.ring(shape_b)
+    if op == "mul":
+        _check(_broadcastable(shape_a, shape_b, worker), "mul's shapes do not broadcast")
+        c = a * b
+    else:
+        _check(len(shape_a) == 2 and len(shape_b) == 2 and shape_a[1] == shape_b[0],
+               "matmul's triple needs (m, k) and (k, n)")
+        worker._check_size(_Sized(shape_a[0] * shape_b[1]))
+        if shape_a[0] * shape_a[1] * shape_b[1] > worker.MAX_OP_WORK:
+            raise MalformedMessageError("mpc: matmul triple too large for this worker (MAX_OP_WORK)")
+        c = a @ b
+    per_party = [list(t) for t in zip(split(rng, a, len(parties)), split(rng, b, len(parties)),
+                                       split(rng, c & MASK, len(parties)))]
+    return deliver(worker, parties, per_party)
+
+
+def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
+    """Whether two shapes broadcast; with a worker, their result must also fit its limit."""
+    try:
+        shape = torch.broadcast_shapes(tuple(a), tuple(b))
+    except RuntimeError:
+        return False
+    if worker is not None:
+        worker._check_size(_Sized(_numel(shape)))
+    return True
+
+
+def on_beaver_open(worker, fields: list, inputs) -> list:
+    """This party's x - a and y - b: masked by the triple, safe to show to the caller."""
+    _check(len(fields) == 4, "beaver_open needs x, y, a and b")
+    x, y, a, b = (_share(f, n) for f, n in zip(fields, "xyab"))
+    _check(x.shape == a.shape and y.shape == b.shape, "the triple's shapes do not match x and y")
+    return [(x - a).bitwise_and_(MASK), (y - b).bitwise_and_(MASK)]
+
+
+def on_beaver_close(worker, fields: list, inputs) -> Meta:
+    """z = c + d*b + a*e (+ d*e for party 0): this party's share of x*y, then optionally
+    divided by a public integer (fixed precision). The triple is used once, then deleted."""
+    _check(len(fields) == 9 and fields[0] in ("mul", "matmul") and type(fields[6]) is int
+           and type(fields[7]) is int and type(fields[8]) is int, "beaver_close: wrong fields")
+    op, d, e = fields[0], fields[1], fields[2]
+    a, b, c = (_share(f, n) for f, n in zip(fields[3:6], "abc"))
+    index, parties, divisor = fields[6], fields[7], fields[8]
+    _public(d, "d", a)
+    _public(e, "e", b)
+    _check(0 <= index < parties <= MAX_PARTIES and divisor >= 0, "bad party index or divisor")
+    if op == "mul":
+        _check(_broadcastable(list(a.shape), list(b.shape), worker) and c.shape == torch.broadcast_shapes(a.shape, b.shape),
+               "the triple's shapes do not fit together")
+        z = c + d * b + a * e
+        if index == 0:
+            z += d * e
+    else:
+        _check(a.dim() == 2 and b.dim() == 2 and a.shape[1] == b.shape[0]
+               and c.shape == (a.shape[0], b.shape[1]), "matmul shares must be (m, k), (k, n), (m, n)")
+        z = c + d @ b + a @ e
+        if index == 0:
+            z += d @ e
+    z.bitwise_and_(MASK)
+    if divisor > 1:
+        _check(parties == 2, "a share holder can divide its share only when there are 2 parties")
+        z = truncate(z, divisor, index)
+    meta = _keep(worker, z)
+    worker._store.discard(_ids_of(inputs, a, b, c))  # a triple serves one product only
+    return meta
+
+
+def truncate(z: torch.Tensor, divisor: int, index: int) -> torch.Tensor:
+    """Two-party division of a shared value by a public integer (SecureML): party 0 divides its
+    share, party 1 divides the negation of its share. Off by at most one unit, except with
+    probability about |value| / 2**61 per element."""
+    if index == 0:
+        return torch.div(z & MASK, divisor, rounding_mode="floor")
+    return (-torch.div((-z) & MASK, divisor, rounding_mode="floor")).bitwise_and_(MASK)
+
+
+def on_public_add(worker, fields: list, inputs) -> Meta:
+    """A share plus a public integer tensor (party 0), or the share itself, broadcast to the
+    result's shape (the other parties): every party ends with a share of its own."""
+    _check(len(fields) == 2, "public_add needs a share and a public tensor (or None)")
+    x, pub = _share(fields[0], "x"), fields[1]
+    if pub is None:
+        return _keep(worker, x.clone())
+    _public(pub, "the public term")
+    _check(_broadcastable(list(x.shape), list(pub.shape), worker), "the shapes do not broadcast")
+    return _keep(worker, x + pub)
+
+
+def on_public_mul(worker, fields: list, inputs) -> Meta:
+    """A share times a public integer tensor (x * p, x @ p or p @ x), then optionally divided by
+    a public integer as in beaver_close (2 parties)."""
+    _check(len(fields) == 6 and fields[2] in ("mul", "matmul") and type(fields[3]) is bool
+           and type(fields[4]) is int and fields[4] >= 0 and fields[5] in range(MAX_PARTIES),
+           "public_mul needs a share, a public tensor, mul|matmul, a side, a divisor and an index")
+    x, pub, op, right, divisor, index = fields
+    _share(x, "x")
+    _public(pub, "the public factor")
+    worker._check_size(pub)
+    if op == "mul":
+        _check(_broadcastable(list(x.shape), list(pub.shape), worker), "the shapes do not broadcast")
+        z = x * pub
+    else:
+        a, b = (x, pub) if right else (pub, x)
+        _check(a.dim() == 2 and b.dim() == 2 and a.shape[1] == b.shape[0], "matmul needs (m, k) and (k, n)")
+        if a.shape[0] * a.shape[1] * b.shape[1] > worker.MAX_OP_WORK:
+            raise MalformedMessageError("mpc: matmul too large for this worker (MAX_OP_WORK)")
+        z = a @ b
+    worker._check_size(z)
+    z.bitwise_and_(MASK)
+    if divisor > 1:
+        _check(index in (0, 1), "a share holder can divide its share only when there are 2 parties")
+        z = truncate(z, divisor, index)
+    return _keep(worker, z)
+
+
+def on_cmp_setup(worker, fields: list, inputs) -> Any:
+    _check(len(fields) == 2, "cmp_setup needs a shape and the parties")
+    shape = _shape(worker, fields[0], "the shape")
+    worker._check_size(_Sized(_numel(shape) * compare.POSITIONS))
+    return compare.provider_setup(worker, shape, _party_ids(worker, fields[1]))
+
+
+def on_cmp_open(worker, fields: list, inputs) -> torch.Tensor:
+    _check(len(fields) == 2, "cmp_open needs x and r")
+    x, r = _share(fields[0], "x"), _share(fields[1], "r")
+    _check(x.shape == r.shape, "the mask's shape does not match x")
+    return (x + r).bitwise_and_(MASK)
+
+
+def on_cmp_terms(worker, fields: list, inputs) -> None:
+    _check(len(fields) == 6 and type(fields[2]) is bytes and len(fields[2]) == 16
+           and type(fields[3]) is int and type(fields[5]) is int, "cmp_terms: wrong fields")
+    c, bits, seed, index, provider_id, state_id = fields
+    _check(type(bits) is torch.Tensor and bits.dtype == torch.uint8, "the mask's bits must be uint8 shares")
+    _public(c, "c")
+    _check(bits.shape == (*c.shape, compare.POSITIONS) and index >= 0, "the bits do not match c")
+    from ..workers import get_worker
+
+    terms = compare.masked_terms(c, bits, seed, index == 0)
+    worker._request(get_worker(provider_id), "mpc", ["cmp_in", state_id, index, terms])
+    worker._store.discard(_ids_of(inputs, bits))  # the mask's bits serve one comparison only
+    return None
+
+
+def on_cmp_in(worker, fields: list, inputs) -> None:
+    _check(len(fields) == 3 and type(fields[0]) is int and type(fields[1]) is int,
+           "cmp_in needs a state id, a party index and terms")
+    return compare.provider_collect(worker, *fields)
+
+
+def on_cmp_finish(worker, fields: list, inputs) -> Any:
+    _check(len(fields) == 2 and type(fields[0]) is int, "cmp_finish needs a state id and the parties")
+    return compare.provider_finish(worker, fields[0], _party_ids(worker, fields[1]))
+
+
+def on_cmp_result(worker, fields: list, inputs) -> Meta:
+    _check(len(fields) == 4 and type(fields[2]) is bytes and len(fields[2]) == 16
+           and type(fields[3]) is int, "cmp_result: wrong fields")
+    c, gamma, seed, index = fields
+    _public(c, "c")
+    _share(gamma, "gamma")
+    _check(gamma.shape == c.shape, "gamma does not match c")
+    meta = _keep(worker, compare.msb_share(c, gamma, seed, index == 0))
+    worker._store.discard(_ids_of(inputs, gamma))
+    return meta
+
+
+def _ids_of(inputs, *objs) -> List[int]:
+    return [i for obj, i in inputs if any(obj is o for o in objs)]
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+STEPS = {
+    "keep": on_keep, "encode": on_encode, "share": on_share, "triple": on_triple,
+    "beaver_open": on_beaver_open, "beaver_close": on_beaver_close, "public_mul": on_public_mul, "public_add": on_public_add,
+    "cmp_setup": on_cmp_setup, "cmp_open": on_cmp_open, "cmp_terms": on_cmp_terms,
+    "cmp_in": on_cmp_in, "cmp_finish": on_cmp_finish, "cmp_result": on_cmp_result,
+}
+
+
+def on_mpc(worker, fields: list, inputs) -> bytes:
+    _check(len(fields) >= 1 and type(fields[0]) is str and fields[0] in STEPS,
+           "unknown step" if not fields or type(fields[0]) is not str
+           else f"unknown step {fields[0][:40]!r}")
+    result = STEPS[fields[0]](worker, fields[1:], inputs)
+    if type(result) is Meta:
+        return codec.encode_pointer_reply(result.id, worker._store.objects[result.id])
+    return codec.encode_value_reply(result)

@@ -1,0 +1,74 @@
+"""Randomness for secret sharing: AES-256 in counter mode, keyed from the operating system.
+
+Shares, masks and triples must be unpredictable to everyone but their maker, so they never come
+from torch's generators (Mersenne Twister / Philox are fast but not cryptographic). AES-CTR's
+keystream is a standard cryptographically secure generator and runs at gigabytes per second
+through OpenSSL, so drawing a 100x100 share costs about as much as adding two of them.
+"""
+import os
+import threading
+
+import torch
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+RING_BITS = 62
+FIELD = 2 ** RING_BITS  # the ring shares live in, as PySyft 0.2.4 chose (2**62)
+MASK = FIELD - 1  # x & MASK == x mod FIELD, also for negative int64 (two's complement)
+
+
+class SecureRandom:
+    """A keystream from a fresh key (``SecureRandom()``) or from a shared seed
+    (``SecureRandom(seed)``: parties that hold the same seed draw the same numbers)."""
+
+    def __init__(self, seed: bytes = None) -> None:
+        key = os.urandom(32) if seed is None else _key(seed)
+        self._stream = Cipher(algorithms.AES(key), modes.CTR(bytes(16))).encryptor()
+        self._lock = threading.Lock()  # a network worker may serve requests on two threads
+
+    def bytes(self, n: int) -> bytearray:
+        out = bytearray(n)
+        with self._lock:
+            self._stream.update_into(bytes(n), out)
+        return out
+
+    def ring(self, shape) -> torch.Tensor:
+        """Uniform elements of Z_FIELD as int64 in [0, FIELD)."""
+        n = _numel(shape)
+        words = torch.frombuffer(self.bytes(8 * n), dtype=torch.int64) if n else torch.zeros(0, dtype=torch.int64)
+        return words.bitwise_and_(MASK).view(shape)
+
+    def below(self, bound: int, shape, dtype=torch.int16) -> torch.Tensor:
+        """Uniform integers in [0, bound) for a small bound (< 256), exactly uniform: bytes at or
+        above the largest multiple of bound are thrown away, not folded in."""
+        n = _numel(shape)
+        limit = 256 - 256 % bound
+        out = torch.empty(0, dtype=torch.uint8)
+        while out.numel() < n:
+            need = n - out.numel()
+            raw = torch.frombuffer(self.bytes(need + need // 3 + 64), dtype=torch.uint8)
+            out = torch.cat([out, raw if limit == 256 else raw[raw < limit]])
+        return (out[:n].to(dtype) % bound).view(shape)
+
+
+def _key(seed: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(b"jupyter_syft shared seed" + seed).digest()
+
+
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= int(s)
+    return n
+
+
+_local = threading.local()
+
+
+def generator() -> SecureRandom:
+    """This thread's generator for shares the local process makes."""
+    rng = getattr(_local, "rng", None)
+    if rng is None:
+        rng = _local.rng = SecureRandom()
+    return rng
