@@ -15,6 +15,8 @@ import torch
 from torch.utils._pytree import tree_map
 
 from ..exceptions import TensorsNotCollocatedException
+from ..ids import new_id
+from . import registry
 from ..pointers import PointerTensor
 from .rng import FIELD, MASK, generator
 
@@ -49,6 +51,9 @@ class AdditiveSharingTensor(torch.Tensor):
                                                 dtype=torch.int64)
         t._shares = list(shares)
         t._provider = crypto_provider
+        t.secret_id = new_id()
+        t.encoding = "integers"  # FixedPrecisionTensor says "fixed precision ..." for its own
+        registry.track(t)
         return t
 
     def __init__(self, *args, **kwargs) -> None:
@@ -234,6 +239,13 @@ def _public_mul(a: AdditiveSharingTensor, pub: torch.Tensor, divisor: int, op: s
     return AdditiveSharingTensor(out, a._provider)
 
 
+def _numel(shape) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
 def _check_divisor(n: int, divisor: int) -> None:
     if divisor > 1 and n != 2:
         raise NotImplementedError(
@@ -255,6 +267,7 @@ def _beaver(op: str, x: AdditiveSharingTensor, y: AdditiveSharingTensor, divisor
                            "needs (m, k) and (k, n)")
     out_shape = (x.shape[0], y.shape[1]) if op == "matmul" else torch.broadcast_shapes(x.shape, y.shape)
     ids = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), [p.id for p in parties]])
+    registry.activity.record(provider.id, "triple", _numel(out_shape), [p.id for p in parties])
     triples = [[PointerTensor(p, t[0], x.shape, torch.int64, owner=me),
                 PointerTensor(p, t[1], y.shape, torch.int64, owner=me),
                 PointerTensor(p, t[2], out_shape, torch.int64, owner=me)] for p, t in zip(parties, ids)]

@@ -23,18 +23,37 @@ Cost per element: 62 small numbers (one byte each) from each party to the provid
 vectorised operations over them; no round depends on the number of bits.
 """
 import os
+import sys
 from typing import Any, List
 
 import torch
 
 from ..exceptions import MalformedMessageError
+from . import registry
 from .rng import FIELD, MASK, SecureRandom
 
-P = 67  # a prime above 1 + 62 + 1, the largest value a term can take before masking
-POSITIONS = 62  # bit positions compared: the 61 low bits, and one more for c' + 1
+# P is a prime above the largest term (1 + 64 + 1) with P - 1 = 256, so a random non-zero
+# multiplier is one random byte plus one: no rejection sampling for the n x 64 multipliers.
+P = 257
+POSITIONS = 64  # bit positions compared: the 61 low bits, one more for c' + 1, two always equal
 _LOW = (1 << 61) - 1
 _POS = torch.arange(POSITIONS, dtype=torch.int64)
+_BYTE_BITS = torch.arange(8, dtype=torch.uint8)
+assert sys.byteorder == "little"  # bits() reads an int64's bytes lowest first
 MAX_PENDING = 64  # comparisons a provider keeps open at once
+
+
+def bits(x: torch.Tensor) -> torch.Tensor:
+    """(n,) int64 -> (n, 64) bits, lowest first, unpacked byte by byte (8x less memory traffic
+    than shifting int64 words)."""
+    octets = x.contiguous().view(torch.uint8).view(-1, 8, 1)
+    return (octets >> _BYTE_BITS).bitwise_and_(1).view(-1, POSITIONS)
+
+
+def _mod_p(x: torch.Tensor) -> torch.Tensor:
+    """x mod P for float32 integers, as x - P * floor(x / P): three vectorised operations,
+    where remainder() runs a division per element."""
+    return x.sub_(torch.floor(x * (1.0 / P)).mul_(P))
 
 
 def _numel(shape) -> int:
@@ -51,20 +70,19 @@ def provider_setup(worker, shape: List[int], parties: list) -> list:
     rng = worker.secure_random
     n = _numel(shape)
     r = rng.ring(shape)
-    bits = ((r.reshape(n, 1) & _LOW) >> _POS).bitwise_and_(1).to(torch.int16)
-    bit_shares = [rng.below(P, (n, POSITIONS)) for _ in range(len(parties) - 1)]
-    last = bits
+    bit_shares = [rng.mod_257((n, POSITIONS)) for _ in range(len(parties) - 1)]
+    last = bits(r.reshape(n) & _LOW).to(torch.float32)
     for s in bit_shares:
-        last = last - s
-    bit_shares.append(last % P)
+        last -= s
+    bit_shares.append(_mod_p(last))
     ring_shares = split(rng, r, len(parties))
     pending = worker.__dict__.setdefault("_comparisons", {})
     while len(pending) >= MAX_PENDING:  # an abandoned comparison must not hold memory forever
         pending.pop(next(iter(pending)))
     state_id = worker._fresh_id()
-    pending[state_id] = {"msb_r": (r.reshape(n) >> 61) & 1, "sum": torch.zeros(n, POSITIONS, dtype=torch.int32),
+    pending[state_id] = {"msb_r": (r.reshape(n) >> 61) & 1, "sum": torch.zeros(n, POSITIONS, dtype=torch.float32),
                          "seen": set(), "parties": len(parties), "n": n, "shape": tuple(shape)}
-    ids = deliver(worker, parties, [[rs, bs.to(torch.uint8).view(*shape, POSITIONS)]
+    ids = deliver(worker, parties, [[rs, bs.to(torch.int16).view(*shape, POSITIONS)]
                                     for rs, bs in zip(ring_shares, bit_shares)])
     return [state_id, ids]
 
@@ -73,13 +91,13 @@ def provider_collect(worker, state_id: int, index: int, terms: Any) -> None:
     state = worker.__dict__.get("_comparisons", {}).get(state_id)
     if state is None:
         raise MalformedMessageError(f"mpc: no comparison {state_id} is open on {worker.id}")
-    if not (type(terms) is torch.Tensor and terms.dtype == torch.uint8
+    if not (type(terms) is torch.Tensor and terms.dtype == torch.int16
             and terms.shape == (state["n"], POSITIONS)):
-        raise MalformedMessageError("mpc: a comparison's terms must be uint8 of the agreed shape")
+        raise MalformedMessageError("mpc: a comparison's terms must be int16 of the agreed shape")
     if not 0 <= index < state["parties"] or index in state["seen"]:
         raise MalformedMessageError("mpc: terms from an unknown party, or sent twice")
     state["seen"].add(index)
-    state["sum"].add_(terms.to(torch.int32))
+    state["sum"].add_(terms.to(torch.float32))  # exact: at most 16 x 2**16
     return None
 
 
@@ -92,32 +110,35 @@ def provider_finish(worker, state_id: int, parties: list) -> list:
     if len(state["seen"]) != state["parties"] or len(parties) != state["parties"]:
         raise MalformedMessageError("mpc: a comparison finishes once every party sent its terms")
     del worker._comparisons[state_id]
-    flipped = (state["sum"] % P == 0).any(dim=1).to(torch.int64)  # [c' < r'] xor beta
+    flipped = (_mod_p(state["sum"]) == 0).any(dim=1).to(torch.int64)  # [c' < r'] xor beta
     gamma = (flipped ^ state["msb_r"]).view(state["shape"])
     return deliver(worker, parties, [[g] for g in split(worker.secure_random, gamma, len(parties))])
 
 
 # --- a share holder ------------------------------------------------------------------------------
-def masked_terms(c: torch.Tensor, bits: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
+def masked_terms(c: torch.Tensor, bit_shares: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
+    """This party's share of every term, times a random non-zero multiplier, rotated; float32
+    throughout (every value is an integer below 2**24, so exact) because integer division and
+    modulo do not vectorise."""
     n = c.numel()
     rng = SecureRandom(seed)
-    beta = rng.below(2, (n,), torch.int64)  # drawn first: msb_share draws it again
-    s = rng.below(P - 1, (n, POSITIONS), torch.int32) + 1
-    shift = rng.below(POSITIONS, (n,), torch.int64)
+    beta = rng.below(2, (n,))  # drawn first: msb_share draws it again
+    s = rng.below(256, (n, POSITIONS), torch.float32).add_(1)
+    shift = rng.below(POSITIONS, (n,))
     v = (c.reshape(n) & _LOW) + beta  # beta = 1: test r' < c' + 1, i.e. not (c' < r')
-    vb = ((v.unsqueeze(1) >> _POS) & 1).to(torch.int32)
-    rho = bits.reshape(n, POSITIONS).to(torch.int32)
+    vb = bits(v).to(torch.float32)
+    rho = bit_shares.reshape(n, POSITIONS).to(torch.float32)
     xor = rho * (1 - 2 * vb)
     if first:
         xor += vb
     higher = xor.sum(dim=1, keepdim=True) - xor.cumsum(dim=1)  # sum over positions above i
-    sigma = (1 - 2 * beta).to(torch.int32).unsqueeze(1)
+    sigma = (1 - 2 * beta).to(torch.float32).unsqueeze(1)
     t = higher - sigma * rho
     if first:
         t += sigma * vb + 1
-    t = (t % P) * s % P
-    rotate = (_POS.unsqueeze(0) + shift.unsqueeze(1)) % POSITIONS
-    return t.gather(1, rotate).to(torch.uint8)
+    t = _mod_p(t.mul_(s))  # |t| < 2**15 and s <= 256: still exact in float32
+    rotate = (_POS.unsqueeze(0) + shift.unsqueeze(1)).bitwise_and_(POSITIONS - 1)
+    return t.gather(1, rotate).to(torch.int16)
 
 
 def msb_share(c: torch.Tensor, gamma: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
@@ -140,8 +161,9 @@ def msb(x) -> "AdditiveSharingTensor":
     parties, shape = x.parties, list(x.shape)
     ids = [p.id for p in parties]
     state_id, masks = me._request(provider, "mpc", ["cmp_setup", shape, ids])
+    registry.activity.record(provider.id, "comparison", _numel(shape), ids)
     r = [PointerTensor(p, m[0], x.shape, torch.int64, owner=me) for p, m in zip(parties, masks)]
-    bits = [PointerTensor(p, m[1], (*x.shape, POSITIONS), torch.uint8, owner=me)
+    bits = [PointerTensor(p, m[1], (*x.shape, POSITIONS), torch.int16, owner=me)
             for p, m in zip(parties, masks)]
     c = None
     for p, share, mask in zip(parties, x._shares, r):

@@ -45,9 +45,6 @@ class FixedPrecisionTensor(torch.Tensor):
         t.precision_fractional = precision_fractional
         return t
 
-    def __init__(self, *args, **kwargs) -> None:
-        pass
-
     __torch_function__ = torch._C._disabled_torch_function_impl
 
     @property
@@ -79,6 +76,10 @@ class FixedPrecisionTensor(torch.Tensor):
     # --- the PySyft API ----------------------------------------------------------------------------
     def _like(self, child, requires_grad: bool = False) -> "FixedPrecisionTensor":
         return FixedPrecisionTensor(child, self.base, self.precision_fractional, requires_grad, self.dtype)
+
+    def __init__(self, child=None, *args, **kwargs) -> None:
+        if isinstance(child, AdditiveSharingTensor):  # views say what the shares encode
+            child.encoding = f"fixed precision ({self.precision_fractional} digits, base {self.base})"
 
     def get(self) -> "FixedPrecisionTensor":
         """Shared: bring the shares home and add them up (still fixed precision).

@@ -106,8 +106,8 @@ def on_keep(worker, fields: list, inputs) -> Any:
     _check(len(fields) == 1 and type(fields[0]) is list and 1 <= len(fields[0]) <= 8,
            "keep needs a list of 1 to 8 tensors")
     for t in fields[0]:
-        _check(type(t) is torch.Tensor and t.dtype in (torch.int64, torch.uint8),
-               "keep stores int64 shares or uint8 bit shares")
+        _check(type(t) is torch.Tensor and t.dtype in (torch.int64, torch.int16),
+               "keep stores int64 shares or int16 bit shares")
         worker._check_size(t)
     return [_keep(worker, t).id for t in fields[0]]
 
@@ -275,7 +275,7 @@ def on_cmp_terms(worker, fields: list, inputs) -> None:
     _check(len(fields) == 6 and type(fields[2]) is bytes and len(fields[2]) == 16
            and type(fields[3]) is int and type(fields[5]) is int, "cmp_terms: wrong fields")
     c, bits, seed, index, provider_id, state_id = fields
-    _check(type(bits) is torch.Tensor and bits.dtype == torch.uint8, "the mask's bits must be uint8 shares")
+    _check(type(bits) is torch.Tensor and bits.dtype == torch.int16, "the mask's bits must be int16 shares")
     _public(c, "c")
     _check(bits.shape == (*c.shape, compare.POSITIONS) and index >= 0, "the bits do not match c")
     from ..workers import get_worker

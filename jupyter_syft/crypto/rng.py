@@ -37,17 +37,34 @@ class SecureRandom:
         words = torch.frombuffer(self.bytes(8 * n), dtype=torch.int64) if n else torch.zeros(0, dtype=torch.int64)
         return words.bitwise_and_(MASK).view(shape)
 
-    def below(self, bound: int, shape, dtype=torch.int16) -> torch.Tensor:
-        """Uniform integers in [0, bound) for a small bound (< 256), exactly uniform: bytes at or
-        above the largest multiple of bound are thrown away, not folded in."""
+    def below(self, bound: int, shape, dtype=torch.int64) -> torch.Tensor:
+        """Uniform integers in [0, bound), exactly uniform. A power of two up to 256 takes the
+        low bits of a byte; another bound up to 256 throws away the bytes at or above the largest
+        multiple of bound instead of folding them in (folding would favour small values)."""
         n = _numel(shape)
+        if bound & (bound - 1) == 0 and bound <= 256:
+            raw = torch.frombuffer(self.bytes(n), dtype=torch.uint8) if n else torch.zeros(0, dtype=torch.uint8)
+            return raw.bitwise_and(bound - 1).to(dtype).view(shape)
         limit = 256 - 256 % bound
         out = torch.empty(0, dtype=torch.uint8)
         while out.numel() < n:
             need = n - out.numel()
             raw = torch.frombuffer(self.bytes(need + need // 3 + 64), dtype=torch.uint8)
-            out = torch.cat([out, raw if limit == 256 else raw[raw < limit]])
+            out = torch.cat([out, raw[raw < limit]])
         return (out[:n].to(dtype) % bound).view(shape)
+
+    def mod_257(self, shape) -> torch.Tensor:
+        """Uniform elements of Z_257 as float32 (exact small integers). 65,535 = 255 * 257, so a
+        16-bit word below 65,535 reduced mod 257 is exactly uniform; the one word above is
+        thrown away (it turns up once in 65,536 draws)."""
+        n = _numel(shape)
+        words = torch.frombuffer(self.bytes(2 * n), dtype=torch.int16).to(torch.int32).bitwise_and_(0xFFFF)
+        while bool((words == 0xFFFF).any()):
+            bad = words == 0xFFFF
+            fresh = torch.frombuffer(self.bytes(2 * int(bad.sum())), dtype=torch.int16).to(torch.int32) & 0xFFFF
+            words[bad] = fresh
+        words = words.to(torch.float32)  # exact below 2**24; float floor vectorises, % does not
+        return words.sub_(torch.floor(words * (1.0 / 257)).mul_(257)).view(shape)
 
 
 def _key(seed: bytes) -> bytes:
