@@ -1,8 +1,6 @@
 """Encrypted computation (Parts 09-12 bis): fixed precision, additive secret sharing, Beaver
-triples and comparisons. ``install`` gives tensors, modules and optimizers PySyft's methods."""
-import torch
-from torch import nn
-
+triples and comparisons. TorchHook puts the methods of ``api.py`` on tensors, modules and
+optimizers."""
 from .additive_sharing import AdditiveSharingTensor
 from .fixed_precision import FixedPrecisionTensor, SharedPointer
 from .api import MODULE_API, OPTIMIZER_API, TENSOR_API

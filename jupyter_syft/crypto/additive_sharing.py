@@ -12,13 +12,12 @@ Like a pointer, the tensor has no data of its own: torch hands every operation o
 from typing import Any, Callable, Dict, List, Sequence
 
 import torch
-from torch.utils._pytree import tree_map
 
 from ..exceptions import TensorsNotCollocatedException
 from ..ids import new_id
 from . import registry
 from ..pointers import PointerTensor
-from .rng import FIELD, MASK, generator
+from .rng import FIELD, MASK, broadcast_shape, generator
 
 aten = torch.ops.aten
 
@@ -206,7 +205,7 @@ def add(a, b, sign: int = 1) -> AdditiveSharingTensor:
 
     me = jupyter_syft.local_worker
     pub = _public(b) if sign == 1 else -_public(b)
-    shape = torch.broadcast_shapes(a.shape, pub.shape)
+    shape = broadcast_shape(a.shape, pub.shape)
     rest = pub.expand(shape).mul(0) if tuple(shape) != tuple(a.shape) else None
     out = [me._request(p, "mpc", ["public_add", s, pub if i == 0 else rest], [s])
            for i, (p, s) in enumerate(zip(a.parties, a._shares))]
@@ -265,23 +264,19 @@ def _beaver(op: str, x: AdditiveSharingTensor, y: AdditiveSharingTensor, divisor
     if op == "matmul" and (x.dim() != 2 or y.dim() != 2 or x.shape[1] != y.shape[0]):
         raise RuntimeError(f"mm of shared tensors of shapes {tuple(x.shape)} and {tuple(y.shape)}: "
                            "needs (m, k) and (k, n)")
-    out_shape = (x.shape[0], y.shape[1]) if op == "matmul" else torch.broadcast_shapes(x.shape, y.shape)
-    ids = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), [p.id for p in parties]])
-    registry.activity.record(provider.id, "triple", _numel(out_shape), [p.id for p in parties])
-    triples = [[PointerTensor(p, t[0], x.shape, torch.int64, owner=me),
-                PointerTensor(p, t[1], y.shape, torch.int64, owner=me),
-                PointerTensor(p, t[2], out_shape, torch.int64, owner=me)] for p, t in zip(parties, ids)]
+    out_shape = (x.shape[0], y.shape[1]) if op == "matmul" else broadcast_shape(x.shape, y.shape)
+    ids = [p.id for p in parties]
+    number, c_last = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), ids])
+    registry.activity.record(provider.id, "triple", _numel(out_shape), ids)
     d = e = None
-    for p, xs, ys, (a, b, _) in zip(parties, x._shares, y._shares, triples):
-        di, ei = me._request(p, "mpc", ["beaver_open", xs, ys, a, b])
+    for p, xs, ys in zip(parties, x._shares, y._shares):
+        di, ei = me._request(p, "mpc", ["beaver_open", op, xs, ys, provider.id, number])
         d, e = (di, ei) if d is None else (d.add_(di), e.add_(ei))
     d.bitwise_and_(MASK)
     e.bitwise_and_(MASK)
-    out = []
-    for i, (p, (a, b, c)) in enumerate(zip(parties, triples)):
-        out.append(me._request(p, "mpc", ["beaver_close", op, d, e, a, b, c, i, n, divisor]))
-        for t in (a, b, c):
-            t.garbage_collect_data = False  # used up on the worker
+    out = [me._request(p, "mpc", ["beaver_close", op, d, e, provider.id, number, i, n, divisor,
+                                  c_last if i == n - 1 else None])
+           for i, p in enumerate(parties)]
     return AdditiveSharingTensor(out, x._provider if x._provider is not None else y._provider)
 
 

@@ -30,7 +30,7 @@ import torch
 
 from ..exceptions import MalformedMessageError
 from . import registry
-from .rng import FIELD, MASK, SecureRandom
+from .rng import MASK, SecureRandom
 
 # P is a prime above the largest term (1 + 64 + 1) with P - 1 = 256, so a random non-zero
 # multiplier is one random byte plus one: no rejection sampling for the n x 64 multipliers.
@@ -152,7 +152,7 @@ def msb_share(c: torch.Tensor, gamma: torch.Tensor, seed: bytes, first: bool) ->
 
 
 # --- the caller (the notebook's kernel) orchestrates -----------------------------------------
-def msb(x) -> "AdditiveSharingTensor":
+def msb(x):
     """Shares of 1 where the shared value is negative, 0 elsewhere."""
     from ..pointers import PointerTensor
     from .additive_sharing import AdditiveSharingTensor, me_and_provider

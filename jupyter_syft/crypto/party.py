@@ -9,7 +9,8 @@ values masked by a uniformly random ring element (``x - a``, ``x + r``) and the 
 randomness of a comparison; the crypto provider sees only its own random numbers and, in a
 comparison, terms multiplied by random non-zero numbers and rotated by a random offset.
 """
-from typing import Any, Dict, List
+import os
+from typing import Any, List
 
 import torch
 
@@ -17,7 +18,7 @@ from .. import codec
 from ..codec import Meta
 from ..exceptions import MalformedMessageError
 from . import compare
-from .rng import FIELD, MASK, SecureRandom
+from .rng import MASK, SecureRandom, broadcast_shape
 
 MAX_PARTIES = 16
 
@@ -135,33 +136,79 @@ def on_share(worker, fields: list, inputs) -> list:
     return [[p.id, i[0]] for p, i in zip(parties, ids)]
 
 
+def on_seed(worker, fields: list, inputs) -> None:
+    """A crypto provider's seed for this party's triple shares, sent once, provider to party.
+    The first seed from a provider stays: a second one is refused, so nobody can swap in a
+    seed they know (all workers of one kernel share a process; see the README's threat model)."""
+    _check(len(fields) == 2 and type(fields[1]) is bytes and len(fields[1]) == 32
+           and type(fields[0]) in (str, int), "seed needs the provider's id and 32 bytes")
+    seeds = worker.__dict__.setdefault("_dealer_seeds", {})
+    _check(fields[0] not in seeds, f"{worker.id} already has a seed from that provider")
+    if len(seeds) >= 64:
+        raise MalformedMessageError("mpc: this worker keeps seeds from at most 64 providers")
+    seeds[fields[0]] = [fields[1], 0]  # seed, last triple number used
+    return None
+
+
+def _dealer_stream(worker, provider_id: Any, number: int, opening: bool) -> SecureRandom:
+    """This party's stream for triple `number` from a provider. Opening a triple needs a number
+    above every one opened before: a triple is never used for two products."""
+    entry = worker.__dict__.get("_dealer_seeds", {}).get(provider_id)
+    _check(entry is not None, f"{worker.id} has no seed from provider {str(provider_id)[:40]!r}")
+    _check(type(number) is int and 0 < number < 2 ** 62, "a triple number must be a positive int")
+    if opening:
+        _check(number > entry[1], "that triple was used already")
+        entry[1] = number
+    return SecureRandom(entry[0], number)
+
+
+def triple_shares(rng: SecureRandom, op: str, shape_a, shape_b, with_c: bool):
+    """A party's a, b (and c) for one triple, drawn in this order from its stream."""
+    a, b = rng.ring(shape_a), rng.ring(shape_b)
+    if not with_c:
+        return a, b, None
+    shape_c = (shape_a[0], shape_b[1]) if op == "matmul" else broadcast_shape(shape_a, shape_b)
+    return a, b, rng.ring(shape_c)
+
+
 def on_triple(worker, fields: list, inputs) -> list:
     """The crypto provider's Beaver triple: random a, b and c = a*b (or a@b), shared between
-    the parties and handed to them directly. Returns each party's [a, b, c] ids."""
+    the parties. Each party draws its shares from a stream seeded by the provider, so only
+    the last party's share of c has to travel: it goes back to the caller, who hands it on
+    (alone, it is uniformly random). Returns [triple number, last c share]."""
     _check(len(fields) == 4 and fields[0] in ("mul", "matmul"), "triple needs mul|matmul, 2 shapes, parties")
     op, shape_a, shape_b = fields[0], _shape(worker, fields[1], "a's shape"), _shape(worker, fields[2], "b's shape")
     parties = _party_ids(worker, fields[3])
-    rng = worker.secure_random
-    a, b = rng.ring(shape_a), rng.ring(shape_b)
     if op == "mul":
         _check(_broadcastable(shape_a, shape_b, worker), "mul's shapes do not broadcast")
-        c = a * b
     else:
         _check(len(shape_a) == 2 and len(shape_b) == 2 and shape_a[1] == shape_b[0],
                "matmul's triple needs (m, k) and (k, n)")
         worker._check_size(_Sized(shape_a[0] * shape_b[1]))
         if shape_a[0] * shape_a[1] * shape_b[1] > worker.MAX_OP_WORK:
             raise MalformedMessageError("mpc: matmul triple too large for this worker (MAX_OP_WORK)")
-        c = a @ b
-    per_party = [list(t) for t in zip(split(rng, a, len(parties)), split(rng, b, len(parties)),
-                                       split(rng, c & MASK, len(parties)))]
-    return deliver(worker, parties, per_party)
+    dealt = worker.__dict__.setdefault("_dealt_seeds", {})
+    number = worker.__dict__["_triples_dealt"] = worker.__dict__.get("_triples_dealt", 0) + 1
+    a = b = c_others = None
+    for i, party in enumerate(parties):
+        seed = dealt.get(party.id)
+        if seed is None:
+            seed = os.urandom(32)
+            worker._request(party, "mpc", ["seed", worker.id, seed])
+            dealt[party.id] = seed
+        ai, bi, ci = triple_shares(SecureRandom(seed, number), op, shape_a, shape_b, i < len(parties) - 1)
+        a = ai if a is None else a.add_(ai)
+        b = bi if b is None else b.add_(bi)
+        if ci is not None:
+            c_others = ci if c_others is None else c_others.add_(ci)
+    c = a @ b if op == "matmul" else a * b
+    return [number, c.sub_(c_others).bitwise_and_(MASK)]
 
 
 def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
     """Whether two shapes broadcast; with a worker, their result must also fit its limit."""
     try:
-        shape = torch.broadcast_shapes(tuple(a), tuple(b))
+        shape = broadcast_shape(a, b)
     except RuntimeError:
         return False
     if worker is not None:
@@ -171,32 +218,45 @@ def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
 
 def on_beaver_open(worker, fields: list, inputs) -> list:
     """This party's x - a and y - b: masked by the triple, safe to show to the caller."""
-    _check(len(fields) == 4, "beaver_open needs x, y, a and b")
-    x, y, a, b = (_share(f, n) for f, n in zip(fields, "xyab"))
-    _check(x.shape == a.shape and y.shape == b.shape, "the triple's shapes do not match x and y")
+    _check(len(fields) == 5 and fields[0] in ("mul", "matmul"), "beaver_open needs mul|matmul, x, y, a provider and a triple number")
+    op, x, y = fields[0], _share(fields[1], "x"), _share(fields[2], "y")
+    _check_product(worker, op, x, y)
+    a, b, _ = triple_shares(_dealer_stream(worker, fields[3], fields[4], True), op, x.shape, y.shape, False)
     return [(x - a).bitwise_and_(MASK), (y - b).bitwise_and_(MASK)]
+
+
+def _check_product(worker, op: str, x: torch.Tensor, y: torch.Tensor) -> None:
+    if op == "mul":
+        _check(_broadcastable(list(x.shape), list(y.shape), worker), "the shapes do not broadcast")
+    else:
+        _check(x.dim() == 2 and y.dim() == 2 and x.shape[1] == y.shape[0], "matmul needs (m, k) and (k, n)")
+        if x.shape[0] * x.shape[1] * y.shape[1] > worker.MAX_OP_WORK:
+            raise MalformedMessageError("mpc: matmul too large for this worker (MAX_OP_WORK)")
 
 
 def on_beaver_close(worker, fields: list, inputs) -> Meta:
     """z = c + d*b + a*e (+ d*e for party 0): this party's share of x*y, then optionally
-    divided by a public integer (fixed precision). The triple is used once, then deleted."""
-    _check(len(fields) == 9 and fields[0] in ("mul", "matmul") and type(fields[6]) is int
-           and type(fields[7]) is int and type(fields[8]) is int, "beaver_close: wrong fields")
-    op, d, e = fields[0], fields[1], fields[2]
-    a, b, c = (_share(f, n) for f, n in zip(fields[3:6], "abc"))
-    index, parties, divisor = fields[6], fields[7], fields[8]
-    _public(d, "d", a)
-    _public(e, "e", b)
+    divided by a public integer (fixed precision). The last party's c comes with the request;
+    the others draw theirs again from the provider's stream."""
+    _check(len(fields) == 9 and fields[0] in ("mul", "matmul") and type(fields[5]) is int
+           and type(fields[6]) is int and type(fields[7]) is int, "beaver_close: wrong fields")
+    op, d, e, provider_id, number, index, parties, divisor, c_last = fields
     _check(0 <= index < parties <= MAX_PARTIES and divisor >= 0, "bad party index or divisor")
+    last = index == parties - 1
+    _check((c_last is None) != last, "the last party, and only it, gets its share of c")
+    _public(d, "d")
+    _public(e, "e")
+    _check_product(worker, op, d, e)
+    a, b, c = triple_shares(_dealer_stream(worker, provider_id, number, False), op, d.shape, e.shape, not last)
+    if last:
+        c = _public(c_last, "c", None)
+        _check(tuple(c.shape) == ((d.shape[0], e.shape[1]) if op == "matmul" else broadcast_shape(d.shape, e.shape)),
+               "c's shape does not fit the product")
     if op == "mul":
-        _check(_broadcastable(list(a.shape), list(b.shape), worker) and c.shape == torch.broadcast_shapes(a.shape, b.shape),
-               "the triple's shapes do not fit together")
         z = c + d * b + a * e
         if index == 0:
             z += d * e
     else:
-        _check(a.dim() == 2 and b.dim() == 2 and a.shape[1] == b.shape[0]
-               and c.shape == (a.shape[0], b.shape[1]), "matmul shares must be (m, k), (k, n), (m, n)")
         z = c + d @ b + a @ e
         if index == 0:
             z += d @ e
@@ -204,9 +264,7 @@ def on_beaver_close(worker, fields: list, inputs) -> Meta:
     if divisor > 1:
         _check(parties == 2, "a share holder can divide its share only when there are 2 parties")
         z = truncate(z, divisor, index)
-    meta = _keep(worker, z)
-    worker._store.discard(_ids_of(inputs, a, b, c))  # a triple serves one product only
-    return meta
+    return _keep(worker, z)
 
 
 def truncate(z: torch.Tensor, divisor: int, index: int) -> torch.Tensor:
@@ -321,7 +379,7 @@ def _numel(shape) -> int:
 
 
 STEPS = {
-    "keep": on_keep, "encode": on_encode, "share": on_share, "triple": on_triple,
+    "keep": on_keep, "encode": on_encode, "share": on_share, "seed": on_seed, "triple": on_triple,
     "beaver_open": on_beaver_open, "beaver_close": on_beaver_close, "public_mul": on_public_mul, "public_add": on_public_add,
     "cmp_setup": on_cmp_setup, "cmp_open": on_cmp_open, "cmp_terms": on_cmp_terms,
     "cmp_in": on_cmp_in, "cmp_finish": on_cmp_finish, "cmp_result": on_cmp_result,
