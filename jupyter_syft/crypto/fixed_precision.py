@@ -163,6 +163,10 @@ def _parties(workers) -> list:
     if len(workers) == 1 and isinstance(workers[0], (list, tuple)):
         workers = tuple(workers[0])
     parties = [get_worker(w) for w in workers]
+    from ..workers import NetworkWorker
+    if any(isinstance(p, NetworkWorker) for p in parties):
+        raise NotImplementedError("secret sharing runs between virtual workers in one kernel; "
+                                  "network workers do not serve it yet")
     if len(parties) < 2:
         raise ValueError("share() needs at least two workers to hold the shares, like x.share(bob, alice)")
     if len({id(p) for p in parties}) != len(parties):

@@ -8,14 +8,24 @@
 
 Views subscribe with ``activity.subscribe(listener)``; a listener is called with no arguments after
 each protocol step, and nothing is recorded per step while nobody listens (counters only).
+
+While someone listens, ``activity`` also remembers which objects a provider delivered to each
+party (``dealt(worker_id, obj_id)``): a comparison's masks (r and its bits) are objects in the
+parties' stores until the comparison uses them up, and a view labels them "mask from james"
+instead of showing them as ordinary tensors. (Triples travel as seeds and leave no objects.)
 """
+import itertools
 import weakref
-from typing import Any, Callable, Dict, List
+from collections import OrderedDict
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 Listener = Callable[[], None]
 
 _live: "weakref.WeakSet" = weakref.WeakSet()
 RECENT = 20  # events kept for views
+DEALT_KEPT = 4096  # delivered objects remembered for views; the oldest are forgotten first
+# What a provider delivers to each party, in the order deliver() stores it there.
+PARTS = {"triple": (), "comparison": ("r", "bits")}
 
 
 def track(shared) -> None:
@@ -60,6 +70,8 @@ class Activity:
         # provider id -> {"triples": n, "triple_elements": n, "comparisons": n, "compared": n}
         self.providers: Dict[Any, Dict[str, int]] = {}
         self.recent: List[Dict[str, Any]] = []
+        # (party id as str, object id) -> {"provider", "kind", "part"}
+        self.delivered: "OrderedDict[tuple, Dict[str, str]]" = OrderedDict()
 
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -68,9 +80,13 @@ class Activity:
         if listener in self.listeners:
             self.listeners.remove(listener)
 
-    def record(self, provider_id: Any, kind: str, elements: int, parties: List[Any]) -> None:
+    def record(self, provider_id: Any, kind: str, elements: int, parties: List[Any],
+               delivered: Optional[Sequence[Sequence[int]]] = None) -> None:
         """kind: "triple" (a Beaver triple for one product) or "comparison" (masks for one
-        comparison); elements: how many numbers it covered."""
+        comparison); elements: how many numbers it covered; delivered: per party, the ids of
+        the objects the provider put there (``PARTS[kind]`` in order). Without it, and for
+        workers of this process, they are the newest objects of each party's store: record()
+        runs right after the provider's reply, before anything else reaches the parties."""
         counts = self.providers.setdefault(provider_id, {"triples": 0, "triple_elements": 0,
                                                          "comparisons": 0, "compared": 0})
         if kind == "triple":
@@ -81,6 +97,16 @@ class Activity:
             counts["compared"] += elements
         if not self.listeners:
             return
+        parts = PARTS.get(kind, ())
+        if parts:
+            if delivered is None:
+                delivered = [_newest(party, len(parts)) for party in parties]
+            for party, ids in zip(parties, delivered):
+                for part, obj_id in zip(parts, ids):
+                    self.delivered[(str(party), obj_id)] = {"provider": str(provider_id), "kind": kind,
+                                                            "part": part}
+            while len(self.delivered) > DEALT_KEPT:
+                self.delivered.popitem(last=False)
         self.recent.append({"provider": provider_id, "kind": kind, "elements": elements,
                             "parties": list(parties)})
         del self.recent[:-RECENT]
@@ -95,4 +121,25 @@ class Activity:
                 "recent": list(self.recent)}
 
 
+def _newest(party: Any, k: int) -> List[int]:
+    """The ids of the k objects stored last on a worker of this process (none for a network
+    worker, whose store is in its server)."""
+    from ..workers.base import get_worker
+    from ..workers.client import NetworkWorker
+
+    try:
+        worker = get_worker(party)
+        if isinstance(worker, NetworkWorker):
+            return []
+        return list(itertools.islice(reversed(worker._store.objects), k))[::-1]
+    except Exception:  # a worker removed meanwhile: nothing to label
+        return []
+
+
 activity = Activity()
+
+
+def dealt(worker_id: Any, obj_id: Any) -> Optional[Dict[str, str]]:
+    """{"provider", "kind", "part"} if a crypto provider delivered that object (a comparison's
+    mask r or its bits), else None. Known only while someone listens to ``activity``."""
+    return activity.delivered.get((str(worker_id), obj_id))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Set
 
 import torch
 
-from ..exceptions import PrivateDataError
+from ..exceptions import OperationNotAllowedError, PrivateDataError
 from ..store import ObjectsDict
 from . import persist
 from .base import _WORKERS, BaseWorker, _notify_workers
@@ -22,6 +22,12 @@ from .base import _WORKERS, BaseWorker, _notify_workers
 # Handlers a network namespace does not serve: they reach other workers (chains, moves,
 # protocols), which a worker on another machine cannot name yet.
 _NOT_SERVED = ("move", "remote_send", "remote_get", "run_protocol")
+
+
+def _no_secret_sharing(fields: list, inputs) -> bytes:
+    raise OperationNotAllowedError(
+        "secret sharing runs between virtual workers in one kernel; a network worker does not "
+        "serve its steps yet")
 # Operations that write into their first argument (or an out= tensor).
 _INPLACE_DUNDERS = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
                     "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__",
@@ -92,6 +98,7 @@ class ClientNamespace(BaseWorker):
         for kind in _NOT_SERVED:
             self._handlers.pop(kind, None)
         self._handlers["summary"] = self._on_summary
+        self._handlers["mpc"] = _no_secret_sharing
         for kind, handler in list(self._handlers.items()):
             self._handlers[kind] = self._checked(kind, handler)
 
