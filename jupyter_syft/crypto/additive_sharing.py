@@ -82,7 +82,9 @@ class AdditiveSharingTensor(torch.Tensor):
         return self.parties
 
     def share_lines(self) -> List[str]:
-        lines = [f"\t-> {s!r}" for s in self._shares]
+        # PySyft printed the share pointers without their "(Wrapper)>" head
+        lines = [f"\t-> [PointerTensor | {s._owner.id}:{s._id} -> {s._location.id}:{s._id_at_location}]"
+                 + ("" if s._state == "live" else f" ({s._state})") for s in self._shares]
         if self._provider is not None:
             lines.append(f"\t*crypto provider: {self._provider.id}*")
         return lines
@@ -327,8 +329,9 @@ def _rows(x, start: int, stop: int):
 
 
 def relu(a: AdditiveSharingTensor, keep_mask: bool = False):
-    """max(a, 0) = a * (1 - msb(a)); with keep_mask, also the 0/1 shares (for the gradient)."""
-    positive = add(neg(is_negative(a)), 1)
+    """max(a, 0) = a * [a > 0], and [a > 0] = msb(-a); with keep_mask, also the 0/1 shares
+    (torch's relu gradient is 0 at 0, so the mask is strict)."""
+    positive = is_negative(neg(a))
     out = mul(a, positive)
     return (out, positive) if keep_mask else out
 

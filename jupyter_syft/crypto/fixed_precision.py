@@ -60,13 +60,12 @@ class FixedPrecisionTensor(torch.Tensor):
         child = self.child
         if isinstance(child, PointerTensor):
             return repr(child)
-        head = "Parameter" if getattr(self, "_is_param", False) else "(Wrapper)"
-        chain = head + (">AutogradTensor" if self.requires_grad else "") + ">FixedPrecisionTensor>"
+        chain = "(Wrapper)" + (">AutogradTensor" if self.requires_grad else "") + ">FixedPrecisionTensor>"
         if isinstance(child, AdditiveSharingTensor):
             text = "\n".join([chain + "[AdditiveSharingTensor]"] + child.share_lines())
         else:
             text = chain + repr(child)
-        return ("Parameter containing:\n" + text) if head == "Parameter" else text
+        return ("Parameter containing:\n" + text) if getattr(self, "_is_param", False) else text
 
     __str__ = __repr__
 

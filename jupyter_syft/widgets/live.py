@@ -14,6 +14,11 @@ only if this process sent it a request since the last summary. A server that doe
 is shown as unreachable and is not asked again in that cell (nor later, until the notebook
 sends it another request or displays its view again).
 
+Secret sharing: views label shares and what crypto providers delivered from
+``crypto.registry`` (widgets/sharing.py). Its activity listener runs inside a protocol step: it
+only marks the dashboard and the parties' views dirty; they are drawn by the next throttled
+refresh (a store event of the same step, or the end of the cell).
+
 A WorkerServer served from this notebook shows as an AuditView (widgets/audit.py): its log grows
 on the server's threads, which only schedule a drawing; the kernel's main thread draws (after
 each cell, on display, or by a throttled timer on the kernel's event loop).
@@ -25,7 +30,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 from ..pointers import DELETED, LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
 from ..workers.namespace import ClientNamespace
-from . import remote, snapshot
+from ..crypto import registry
+from . import remote, sharing, snapshot
 from .audit import AuditView
 from .views import Dashboard, PointerView, TrainingView, WorkerView
 from .. import training
@@ -52,15 +58,18 @@ class LiveViews:
         self.cell = 0  # which cell runs: a network worker's summary is asked at most once per cell
         self.panel_open: Callable[[], bool] = lambda: False  # the side panel shows every worker
         self.audit_views: Dict[int, AuditView] = {}  # id(server) -> its view
+        self._dealt_drawn: Dict[str, int] = {}  # provider -> triples + comparisons the board showed
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
         subscribe_workers(self._on_worker_event)
+        registry.activity.subscribe(self._on_crypto_event)
         for worker in all_workers():
             self._watch(worker)
 
     def detach(self) -> None:
         unsubscribe_workers(self._on_worker_event)
+        registry.activity.unsubscribe(self._on_crypto_event)
         training.log.unsubscribe(self._on_training_event)
         if self.training is not None:
             self.training.close()
@@ -116,6 +125,14 @@ class LiveViews:
             self.on_store_change()
         if (self.worker_views or self.dashboard) and self._clock() - self._last_refresh >= self.throttle:
             self.refresh()  # a long cell: show progress, at most every `throttle` seconds
+
+    def _on_crypto_event(self) -> None:
+        """A provider dealt a triple or a comparison's masks: called inside the protocol step, so
+        only mark what changed (the parties' views label the masks; the board counts)."""
+        self._dashboard_dirty = True
+        recent = registry.activity.recent
+        if recent:
+            self._dirty_workers.update(w for w in recent[-1]["parties"] if w in self._watched)
 
     def _on_training_event(self) -> None:
         self._training_dirty = True
@@ -177,11 +194,17 @@ class LiveViews:
         names = tuple((name, id(value), snapshot.remote_tensor_ids(value))
                       for name, value in self.variables())
         return names, tuple(remote.network_info(w)["requests"] if remote.is_network(w) else w.traffic["messages"]
-                            for w in self._board_workers())
+                            for w in self._board_workers()), sharing.dealt_total()
 
     def _dashboard_data(self) -> Dict[str, Any]:
         self._board_key = self._board_state()
-        return snapshot.board_snapshot(self._board_workers(), self.variables())
+        board = snapshot.board_snapshot(self._board_workers(), self.variables())
+        for pid, dealt in board.get("providers", {}).items():  # new deals: the board flashes them
+            total = dealt["triples"] + dealt["comparisons"]
+            if total > self._dealt_drawn.get(pid, 0):
+                dealt["fresh"] = True
+            self._dealt_drawn[pid] = total
+        return board
 
     def worker_view(self, worker: BaseWorker) -> WorkerView:
         if remote.is_network(worker) and self._watched.get(worker.id, (None,))[0] is worker:
@@ -269,6 +292,9 @@ class LiveViews:
                     continue  # they ride along with its next request (a summary or the user's)
                 worker.flush_deletes(location)
         self.sync_network()
+        if registry.activity.providers or sharing.Labels().values:
+            # shares are known once the shared tensor is made, after the store events
+            self._dirty_workers.update(self.worker_views)
         for worker_id, view in self.worker_views.items():
             entry = self._watched.get(worker_id)
             if (entry is not None and not remote.is_network(entry[0])

@@ -59,6 +59,21 @@ _STYLE = (
     ".jsyft-audit svg .arrow.refused{stroke:var(--jp-error-color1,#d32f2f);stroke-dasharray:4 3}"
     ".jsyft-audit svg .tip{fill:var(--jp-brand-color1,#1976d2)}"
     ".jsyft-audit svg .tip.refused{fill:var(--jp-error-color1,#d32f2f)}"
+    # secret sharing: a shared value and its shares in teal, what a crypto provider dealt in orange
+    ".jsyft .badge{display:inline-block;padding:0 4px;margin-right:4px;border-radius:3px;font-size:10px;"
+    "white-space:nowrap}"
+    ".jsyft .badge.share{background:#e0f2f1;color:#00695c}.jsyft .badge.dealt{background:#fff3e0;color:#e65100}"
+    ".jsyft .hint{color:var(--jp-ui-font-color2,#777);font-style:italic}"
+    ".jsyft-board .secret .box{stroke:#00897b;stroke-width:1.5}"
+    ".jsyft-board .share .box{stroke:#00897b}"
+    ".jsyft-board .arrow.split{stroke:#00897b;stroke-dasharray:5 2}"
+    ".jsyft-board .tip.split{fill:#00897b}"
+    ".jsyft-board .dealer .box{stroke:#ef6c00;stroke-width:1.5}"
+    ".jsyft-board .dealt .box{stroke:#ef6c00;stroke-dasharray:3 2}"
+    ".jsyft-board .arrow.dealt{stroke:#ef6c00;stroke-dasharray:2 2}"
+    ".jsyft-board .tip.dealt{fill:#ef6c00}"
+    ".jsyft-board .fresh .box{animation:jsyft-dealt 1.5s ease-out}"
+    "@keyframes jsyft-dealt{0%{fill:#ffb74d}100%{fill:var(--jp-layout-color1,#fff)}}"
     "</style>"
 )
 _COLUMNS = ("id", "dtype", "shape", "requires_grad", "grad", "value", "tags")
@@ -104,6 +119,7 @@ def worker_html(snap: Dict[str, Any]) -> str:
     rows = "".join(_worker_row(r) for r in snap["rows"])
     more = count - len(snap["rows"])
     tail = f'<div class="muted">… and {more} more</div>' if more > 0 else ""
+    tail += shares_caption(snap["worker_id"], snap["rows"])
     header = "".join(f"<th>{c}</th>" for c in _COLUMNS)
     return f'{_STYLE}<div class="jsyft">{head}<table><tr>{header}</tr>{rows}</table>{tail}</div>'
 
@@ -119,9 +135,62 @@ def _worker_row(r: Dict[str, Any]) -> str:
         return (f'<tr class="{kind}" title="{_e(tip)}"><td>{_e(r["id"])}</td><td colspan="4">{what}</td>'
                 f'<td>{_e(summary)}</td><td>{tags}</td></tr>')
     row = '<tr class="private" title="private: it computes there, it never leaves">' if r.get("private") else "<tr>"
+    value = _e(r["preview"])
+    if r.get("share") or r.get("dealt"):  # what it is, then its numbers: random on their own
+        badge, tip = share_badge(r)
+        kind = "share" if r.get("share") else "dealt"
+        row = f'<tr class="{kind}" title="{_e(tip)}">'
+        value = f'<span class="badge {kind}">{_e(badge)}</span>{value} <span class="hint">· random alone</span>'
     return row + "".join(f"<td>{cell}</td>" for cell in (
         _e(r["id"]), _e(r["dtype"]), _shape(r["shape"]), "✓" if r["requires_grad"] else "",
-        "✓" if r["grad"] else "", _e(r["preview"]), tags)) + "</tr>"
+        "✓" if r["grad"] else "", value, tags)) + "</tr>"
+
+
+# --- secret sharing: the same words in the worker view, the dashboard and the side panel ----------
+def secret_name(secret_id: Any) -> str:
+    """``secret #8810``: the last four digits of a shared value's id (the full id in tooltips)."""
+    return f"secret #{str(secret_id)[-4:]}"
+
+
+def short_encoding(encoding: str) -> str:
+    return "fixed precision" if encoding.startswith("fixed precision") else encoding
+
+
+PART_NAMES = {"r": "mask r", "bits": "mask bits"}
+
+
+def share_badge(r: Dict[str, Any]) -> Tuple[str, str]:
+    """(badge, tooltip) of a row that is a share, or that a crypto provider delivered."""
+    share = r.get("share")
+    if share:
+        badge = f'share {share["k"]}/{share["n"]} of {secret_name(share["secret"])}'
+        tip = (f'share {share["k"]} of {share["n"]} of secret {share["secret"]} ({share["encoding"]}): '
+               f'random numbers on their own. Only all {share["n"]} shares added together (modulo 2**62) '
+               f'give the value; no single worker holds anything meaningful.')
+        return badge, tip
+    d = r["dealt"]
+    part = PART_NAMES.get(d["part"], d["part"])
+    return (f'{part} from {d["provider"]}',
+            f'{part} for one {d["kind"]}, dealt by the crypto provider {d["provider"]}: random numbers, '
+            f'shared like a secret, used up by that {d["kind"]}.')
+
+
+def shares_caption(worker_id: str, rows: List[Dict[str, Any]]) -> str:
+    """Under a worker's table: what its shares and dealt masks are (only if it holds some)."""
+    shares = [r for r in rows if r.get("share")]
+    dealt = {r["dealt"]["provider"] for r in rows if r.get("dealt")}
+    if not shares and not dealt:
+        return ""
+    text = []
+    if shares:
+        secrets = len({r["share"]["secret"] for r in shares})
+        text.append(f'{worker_id} holds {_plural(len(shares), "share")} of {_plural(secrets, "secret")}: '
+                    f'each looks like random numbers, and is. Only all the shares of a secret, from all '
+                    f'its workers, added together give its value.')
+    if dealt:
+        text.append(f'Masks from {", ".join(sorted(dealt))} (the crypto provider) are random too, '
+                    f'for one comparison each.')
+    return f'<div class="jsyft-caption">{_e(" ".join(text))}</div>'
 
 
 def _plural(n: int, word: str) -> str:

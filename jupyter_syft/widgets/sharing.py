@@ -81,11 +81,6 @@ def shared_of(value: Any) -> List[Tuple[str, AdditiveSharingTensor]]:
     return []
 
 
-def is_shared(value: Any) -> bool:
-    return bool(shared_of(value)) if isinstance(value, (SharedPointer, FixedPrecisionTensor,
-                                                        AdditiveSharingTensor)) else False
-
-
 def _ended(v: Dict[str, Any]) -> bool:
     return not any(s["state"] == "live" for s in v["shares"])
 

@@ -45,6 +45,22 @@ A protocol's ``steps`` are its plans in the order they run: ``protocol.run(x)`` 
 step's worker, runs its plan there and moves the result on to the next. An undeployed protocol's
 steps name fictive workers and have no path; ``at`` is where ``protocol.send(james)`` put it.
 Version 2 had no plans or protocols.
+
+Secret sharing (widgets/sharing.py) adds optional fields, so the version stays 3: a row that is a
+share has ``"share": {"secret": id, "k": 1, "n": 2, "encoding": "integers"}``, one that a crypto
+provider delivered (a comparison's mask) ``"dealt": {"provider": "james", "kind": "comparison",
+"part": "r"}``; the board has::
+
+    "shared": [{"id": 33029218810, "shape": [2], "encoding": "integers", "crypto_provider": "james",
+                "names": ["x"], "more_names": 0,
+                "shares": [{"worker": "bob", "id": 78065190337, "state": "live"}, ...]}],
+    "more_shared": 0,
+    "providers": {"james": {"triples": 1, "triple_elements": 2, "comparisons": 1, "compared": 2,
+                            "parties": ["bob", "alice"]}}
+
+A shared value is not among "variables" (a panel that does not know it draws nothing for it); its
+"names" are the notebook names holding it (``model.weight`` for a shared model's parameter). The
+live dashboard also sets ``"fresh": True`` on a provider that dealt something since it last drew.
 """
 import itertools
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -58,7 +74,7 @@ from ..plans.protocol import PointerProtocol, Protocol, StoredProtocol
 from ..plans.record import PlanRecord, code_listing
 from ..pointers import LIVE, PointerTensor
 from ..tags import tags_of
-from . import remote
+from . import remote, sharing
 
 PAGE_SIZE = 50  # rows a worker view shows; a worker with 100,000 objects renders its first page
 PREVIEW_CHARS = 48
@@ -190,15 +206,18 @@ def row_targets(row: Dict[str, Any]) -> List[Hop]:
 
 
 def worker_snapshot(worker_id: Any, objects: Dict[int, Any], limit: int = PAGE_SIZE) -> Dict[str, Any]:
-    """The first `limit` objects of a worker in insertion order, and how many there are."""
+    """The first `limit` objects of a worker in insertion order, and how many there are; shares
+    and what crypto providers delivered say so."""
     rows = [object_row(i, t) for i, t in itertools.islice(objects.items(), limit)]
-    return {"worker_id": str(worker_id), "count": len(objects), "rows": rows, "gone": False}
+    return {"worker_id": str(worker_id), "count": len(objects), "rows": sharing.Labels().rows(worker_id, rows),
+            "gone": False}
 
 
 def network_worker_snapshot(worker: Any, limit: int = PAGE_SIZE) -> Dict[str, Any]:
     """A network worker's view: the rows of its server's last summary (no request is sent here)."""
     rows = remote.rows_of(worker)
-    return {"worker_id": str(worker.id), "count": len(rows), "rows": rows[:limit], "gone": False,
+    return {"worker_id": str(worker.id), "count": len(rows),
+            "rows": sharing.Labels().rows(worker.id, rows[:limit]), "gone": False,
             "network": remote.network_info(worker)}
 
 
@@ -451,7 +470,13 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
     """The board (see the module docstring) for these workers and (name, value) variables."""
     entries: List[Dict[str, Any]] = []
     more = 0
+    secret_names: Dict[Any, List[str]] = {}  # secret id -> the names holding it
     for name, value in variables:
+        try:
+            for suffix, shared in sharing.shared_of(value):
+                secret_names.setdefault(shared.secret_id, []).append(name + suffix)
+        except Exception:  # a model that cannot list its parameters
+            pass
         if len(entries) >= MAX_VARIABLES:  # only counted: no chains walked for the rest
             more += bool(isinstance(value, _REMOTE_KINDS) or remote_tensor_ids(value))
             continue
@@ -467,6 +492,14 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
         wanted.setdefault(worker_id, []).append(obj_id)
     for g in groups:
         wanted.setdefault(g["worker_id"], []).extend(p["id"] for p in g["params"])
+    labels = sharing.Labels()
+    shared = sharing.board_fields(labels, secret_names)
+    for v in shared["shared"]:  # a drawn shared value's shares are drawn too
+        for s in v["shares"]:
+            if s["state"] == LIVE:
+                wanted.setdefault(s["worker"], []).append(s["id"])
+    for w in workers:
+        wanted.setdefault(str(w.id), []).extend(labels.dealt_ids(w.id))
     by_id = {str(w.id): w for w in workers}
     boards = {wid: board_worker(w, wanted.get(wid, ()), limit) for wid, w in by_id.items()}
     # The objects that shown pointers (and deployed protocols) on workers name are shown too,
@@ -488,5 +521,7 @@ def board_snapshot(workers: List[Any], variables: Iterable[Tuple[str, Any]],
         if obj_id not in shown[wid]:  # the data owner's objects that pointers name: drawn too
             shown[wid].add(obj_id)
             boards[wid]["rows"].append(remote.owner_row(obj_id, entry["shape"], entry["dtype"]))
+    for wid, b in boards.items():
+        b["rows"] = labels.rows(wid, b["rows"])
     return {"version": BOARD_VERSION, "workers": list(boards.values()), "variables": entries,
-            "groups": groups, "more_variables": more}
+            "groups": groups, "more_variables": more, **shared}
