@@ -117,28 +117,28 @@ def provider_finish(worker, state_id: int, parties: list) -> list:
 
 # --- a share holder ------------------------------------------------------------------------------
 def masked_terms(c: torch.Tensor, bit_shares: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:
-    """This party's share of every term, times a random non-zero multiplier, rotated; float32
-    throughout (every value is an integer below 2**24, so exact) because integer division and
-    modulo do not vectorise."""
+    """This party's share of every term, times a random non-zero multiplier, rotated. Float32
+    throughout: every value is an integer below 2**22, so exact, and torch vectorises float
+    arithmetic where its int16 kernels and integer modulo are many times slower."""
     n = c.numel()
     rng = SecureRandom(seed)
     beta = rng.below(2, (n,))  # drawn first: msb_share draws it again
-    s = rng.below(256, (n, POSITIONS), torch.float32).add_(1)
+    multiplier = torch.frombuffer(rng.bytes(n * POSITIONS), dtype=torch.uint8).view(n, POSITIONS)
     shift = rng.below(POSITIONS, (n,))
     v = (c.reshape(n) & _LOW) + beta  # beta = 1: test r' < c' + 1, i.e. not (c' < r')
     vb = bits(v).to(torch.float32)
     rho = bit_shares.reshape(n, POSITIONS).to(torch.float32)
-    xor = rho * (1 - 2 * vb)
+    xor = vb.mul(-2).add_(1).mul_(rho)  # this party's share of v_i xor r_i: rho * (1 - 2 v_i) ...
     if first:
-        xor += vb
-    higher = xor.sum(dim=1, keepdim=True) - xor.cumsum(dim=1)  # sum over positions above i
-    sigma = (1 - 2 * beta).to(torch.float32).unsqueeze(1)
-    t = higher - sigma * rho
+        xor += vb  # ... + v_i, once
+    t = xor.sum(dim=1, keepdim=True) - xor.cumsum(dim=1)  # sum over the positions above i
+    sigma = (1 - 2 * beta).to(torch.float32).unsqueeze(1).expand(n, POSITIONS)
+    t.addcmul_(sigma, rho, value=-1)
     if first:
-        t += sigma * vb + 1
-    t = _mod_p(t.mul_(s))  # |t| < 2**15 and s <= 256: still exact in float32
-    rotate = (_POS.unsqueeze(0) + shift.unsqueeze(1)).bitwise_and_(POSITIONS - 1)
-    return t.gather(1, rotate).to(torch.int16)
+        t.addcmul_(sigma, vb).add_(1)
+    t = _mod_p(t.mul_(multiplier.to(torch.float32).add_(1)))  # times a random 1..256
+    windows = torch.cat([t, t], dim=1).unfold(1, POSITIONS, 1)  # window k: rotated by k
+    return windows[torch.arange(n), shift].to(torch.int16)
 
 
 def msb_share(c: torch.Tensor, gamma: torch.Tensor, seed: bytes, first: bool) -> torch.Tensor:

@@ -140,7 +140,7 @@ def _worker_row(r: Dict[str, Any]) -> str:
         badge, tip = share_badge(r)
         kind = "share" if r.get("share") else "dealt"
         row = f'<tr class="{kind}" title="{_e(tip)}">'
-        value = f'<span class="badge {kind}">{_e(badge)}</span>{value} <span class="hint">· random alone</span>'
+        value = f'<span class="badge {kind}">{_e(badge)}</span>{value} <span class="hint">· meaningless alone</span>'
     return row + "".join(f"<td>{cell}</td>" for cell in (
         _e(r["id"]), _e(r["dtype"]), _shape(r["shape"]), "✓" if r["requires_grad"] else "",
         "✓" if r["grad"] else "", value, tags)) + "</tr>"
@@ -322,11 +322,13 @@ def _tensor_tip(worker_id: str, r: Dict[str, Any]) -> str:
 
 
 def _node(key: Any, line1: Tuple[str, str], line2: Tuple[str, str], tip: str, cls: str = "",
-          links: List[Any] = (), attr: bool = False, note: str = "", route: List[Any] = ()) -> Dict[str, Any]:
-    """A box: two lines (text, class); `note` follows line 1, muted. `links` are its arrows;
-    `route` a protocol's numbered steps, in order (None for a step whose plan is not there)."""
+          links: List[Any] = (), attr: bool = False, note: str = "", route: List[Any] = (),
+          link_cls: str = "") -> Dict[str, Any]:
+    """A box: two lines (text, class); `note` follows line 1, muted. `links` are its arrows
+    (class `link_cls`, e.g. "arrow split"); `route` a protocol's numbered steps, in order (None
+    for a step whose plan is not there)."""
     return {"key": key, "line1": line1, "note": note, "line2": line2, "tip": tip, "cls": cls,
-            "links": list(links), "attr": attr, "route": list(route)}
+            "links": list(links), "attr": attr, "route": list(route), "link_cls": link_cls}
 
 
 def _plan_node(worker_id: str, r: Dict[str, Any]) -> Dict[str, Any]:
@@ -364,6 +366,12 @@ def _object_node(worker_id: str, r: Dict[str, Any], label: str = "",
         line2 = (f'owner\'s {_shape(r["shape"])} {r["dtype"]}', "m")
         tip = (f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]} · the data owner\'s: clients '
                f'compute on it, they cannot change it or take it home (it may be private)')
+    elif r.get("share") or r.get("dealt"):  # one share of a secret: what it is, its random numbers
+        badge, what = share_badge(r)
+        kind = "share" if r.get("share") else "dealt"
+        return _node((worker_id, r["id"]), (badge.replace(" of secret ", " · "), "b"), (r["preview"], "m"),
+                     f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]} · {what}\n{r["preview"]}',
+                     cls=kind)
     elif r.get("private"):
         line2 = (f'private {_shape(r["shape"])} {r["dtype"]}', "pv")
         tip = (f'{worker_id}:{r["id"]} · {_shape(r["shape"])} {r["dtype"]} · private: it computes on '
@@ -376,6 +384,45 @@ def _object_node(worker_id: str, r: Dict[str, Any], label: str = "",
         first += " ∇"
     return _node((worker_id, r["id"]), (first, "b" if label else "m"), line2, tip,
                  cls="priv" if r.get("private") else "", links=[(pointer[0], pointer[1])] if pointer else [])
+
+
+def _secret_node(v: Dict[str, Any]) -> Dict[str, Any]:
+    """One shared value: one box (its names, secret #id, shape, encoding), an arrow to each share."""
+    name = secret_name(v["id"])
+    names = ", ".join(v["names"]) + (f', +{v["more_names"]}' if v["more_names"] else "")
+    live = [s for s in v["shares"] if s["state"] == "live"]
+    where = ", ".join(f'{s["worker"]}:{s["id"]} (share {k}/{len(v["shares"])}, {s["state"]})'
+                      for k, s in enumerate(v["shares"], 1))
+    tip = (f'{names + " = " if names else ""}{name} (id {v["id"]}): {_shape(v["shape"])}, {v["encoding"]}, '
+           f'split into {_plural(len(v["shares"]), "share")}: {where}. Each share alone is random numbers; '
+           f'only all of them added together (modulo 2**62) give the value.')
+    if v["crypto_provider"]:
+        tip += f' Crypto provider: {v["crypto_provider"]}.'
+    line2 = (f'{_shape(v["shape"])} {short_encoding(v["encoding"])}', "m")
+    cls = "var secret"
+    if not live:  # its shares came home with .get(), or were deleted
+        line2, cls = (f'shares {v["shares"][0]["state"] if v["shares"] else "gone"}', "warn"), "var secret done"
+    first = (names, "b") if names else (name, "b")
+    return _node(("secret", v["id"]), first, line2, tip, cls=cls, note=f" {name}" if names else " shared",
+                 links=[(s["worker"], s["id"]) for s in live], link_cls="arrow split")
+
+
+def dealt_text(d: Dict[str, Any]) -> str:
+    """``3 triples · 1 comparison``: what a crypto provider dealt so far."""
+    return f'{_plural(d["triples"], "triple")} · {_plural(d["comparisons"], "comparison")}'
+
+
+def _dealer_node(worker_id: str, d: Dict[str, Any], delivered: List[Any]) -> Dict[str, Any]:
+    """A crypto provider's counters, at the top of its column: flashes when it dealt more since
+    the board was last drawn; an arrow to each mask it delivered that is still on a party."""
+    parties = ", ".join(d["parties"]) or "its parties"
+    tip = (f'{worker_id} is the crypto provider of {parties}: it dealt {_plural(d["triples"], "Beaver triple")} '
+           f'({_plural(d["triple_elements"], "number")}) for products and masks for '
+           f'{_plural(d["comparisons"], "comparison")} ({_plural(d["compared"], "number")}). '
+           f'All of it is random, used up once, and holds nothing of the secrets: {worker_id} never '
+           f'gets a share.')
+    return _node(("dealer", worker_id), ("crypto provider", "b"), (dealt_text(d), "m"), tip,
+                 cls="dealer fresh" if d.get("fresh") else "dealer", links=delivered, link_cls="arrow dealt")
 
 
 def _reference_node(v: Dict[str, Any], line2: str, what: str) -> Dict[str, Any]:
@@ -481,8 +528,18 @@ def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
     var_items: List[Dict[str, Any]] = [{"node": _variable_node(v)} for v in variables]
     if more_vars:
         var_items.append({"note": f"… and {more_vars} more"})
-    if not variables:
+    shared = board.get("shared", [])
+    var_items += [{"node": _secret_node(v)} for v in shared]
+    if board.get("more_shared"):
+        var_items.append({"note": f'+{board["more_shared"]} more shared values'})
+    if not variables and not shared:
         var_items.append({"note": "(no pointers yet)"})
+    providers = board.get("providers", {})
+    dealt_rows: Dict[str, List[Any]] = {}  # provider -> what it delivered that is on the board
+    for w in board.get("workers", []):
+        for r in w["rows"]:
+            if r.get("dealt"):
+                dealt_rows.setdefault(r["dealt"]["provider"], []).append((w["worker_id"], r["id"]))
     columns = [{"key": "me", "title": "me", "sub": [("notebook variables", "m")], "items": var_items}]
     plans = {(w["worker_id"], r["id"]): r for w in board.get("workers", []) for r in w["rows"]
              if r.get("kind") == "plan"}  # a protocol's tip names the plans it runs
@@ -490,6 +547,8 @@ def board_columns(board: Dict[str, Any]) -> List[Dict[str, Any]]:
         wid = w["worker_id"]
         rows = {r["id"]: r for r in w["rows"]}
         items: List[Dict[str, Any]] = []
+        if wid in providers:
+            items.append({"node": _dealer_node(wid, providers[wid], dealt_rows.get(wid, []))})
         grouped = set()
         for g in groups_by_worker.get(wid, []):
             nodes = []
@@ -556,7 +615,7 @@ def _arrow(points: List[Tuple[float, float]], cls: str = "arrow") -> str:
         d.append(f"C{ax + dx:.1f},{ay:.1f} {bx - dx:.1f},{by:.1f} {bx:.1f},{by:.1f}")
     path = " ".join(d)
     head = f"{x2:.1f},{y2:.1f} {tip:.1f},{y2 - 4:.1f} {tip:.1f},{y2 + 4:.1f}"
-    tip_cls = "tip route" if "route" in cls.split() else "tip"
+    tip_cls = " ".join(["tip"] + [c for c in cls.split() if c in ("route", "split", "dealt")])
     return (f'<path class="halo" d="{path}"/><path class="{cls}" d="{path}"/>'
             f'<polygon class="{tip_cls}" points="{head}"/>')
 
@@ -714,7 +773,7 @@ def board_svg(board: Dict[str, Any]) -> str:
             if key is None or key not in boxes or key in seen:
                 continue
             seen.add(key)
-            out.append(link(node["key"], key, "arrow attr" if node["attr"] else "arrow"))
+            out.append(link(node["key"], key, node.get("link_cls") or ("arrow attr" if node["attr"] else "arrow")))
         # a protocol: where x goes when it runs, step by step, each arrow landing on a plan
         previous = node["key"]
         for step, key in enumerate(node.get("route", ()), 1):
@@ -768,6 +827,13 @@ NET_CAPTION = ("Dashed columns: network workers, whose objects live in a server 
                "computes there and never leaves.")
 
 
+SHARE_CAPTION = ("Teal: a secret-shared value, one box split across its workers (dashed arrows): each "
+                 "worker holds one share, random numbers on their own; only all the shares added "
+                 "together give the value, so no single worker holds anything meaningful. Orange: the "
+                 "crypto provider, which deals random triples and comparison masks that the parties use "
+                 "up; it flashes when it deals more.")
+
+
 def _has_plans(board: Dict[str, Any]) -> bool:
     return (any(r.get("kind") for w in board.get("workers", []) for r in w["rows"])
             or any(v["kind"] in ("plan_pointer", "protocol", "protocol_pointer")
@@ -781,6 +847,8 @@ def dashboard_html(board: Dict[str, Any]) -> str:
     caption = CAPTION + (" " + PLAN_CAPTION if _has_plans(board) else "")
     if any(w.get("network") for w in board.get("workers", [])):
         caption += " " + NET_CAPTION
+    if board.get("shared") or board.get("providers"):
+        caption += " " + SHARE_CAPTION
     return (f'{_STYLE}<div class="jsyft jsyft-dash"><div class="jsyft-board">{board_svg(board)}</div>'
             f'<div class="jsyft-caption">{_e(caption)}</div></div>')
 

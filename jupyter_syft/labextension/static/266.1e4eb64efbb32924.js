@@ -1,4 +1,4 @@
-"use strict";(self.rspackChunkjupyter_syft_panel=self.rspackChunkjupyter_syft_panel||[]).push([[266],{"./node_modules/css-loader/dist/cjs.js!./style/index.css"(e,t,o){var r=o("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),n=o.n(r),a=o("./node_modules/css-loader/dist/runtime/api.js"),s=(o.n(a))()(n());s.push([e.id,`/* The "Syft" side panel. Only JupyterLab's CSS variables, so light and dark themes both work. */
+"use strict";(self.rspackChunkjupyter_syft_panel=self.rspackChunkjupyter_syft_panel||[]).push([[266],{"./node_modules/css-loader/dist/cjs.js!./style/index.css"(e,t,o){var r=o("./node_modules/css-loader/dist/runtime/noSourceMaps.js"),a=o.n(r),n=o("./node_modules/css-loader/dist/runtime/api.js"),s=(o.n(n))()(a());s.push([e.id,`/* The "Syft" side panel. Only JupyterLab's CSS variables, so light and dark themes both work. */
 
 .jsyft-panel {
   display: flex;
@@ -332,4 +332,72 @@
 .jsyft-panel-step-end {
   color: var(--jp-error-color1);
 }
-`,""]),o.d(t,{},{A:s})},"./node_modules/css-loader/dist/runtime/api.js"(e){e.exports=function(e){var t=[];return t.toString=function(){return this.map(function(t){var o="",r=void 0!==t[5];return t[4]&&(o+="@supports (".concat(t[4],") {")),t[2]&&(o+="@media ".concat(t[2]," {")),r&&(o+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),o+=e(t),r&&(o+="}"),t[2]&&(o+="}"),t[4]&&(o+="}"),o}).join("")},t.i=function(e,o,r,n,a){"string"==typeof e&&(e=[[null,e,void 0]]);var s={};if(r)for(var l=0;l<this.length;l++){var i=this[l][0];null!=i&&(s[i]=!0)}for(var p=0;p<e.length;p++){var c=[].concat(e[p]);r&&s[c[0]]||(void 0!==a&&(void 0===c[5]||(c[1]="@layer".concat(c[5].length>0?" ".concat(c[5]):""," {").concat(c[1],"}")),c[5]=a),o&&(c[2]&&(c[1]="@media ".concat(c[2]," {").concat(c[1],"}")),c[2]=o),n&&(c[4]?(c[1]="@supports (".concat(c[4],") {").concat(c[1],"}"),c[4]=n):c[4]="".concat(n)),t.push(c))}},t}},"./node_modules/css-loader/dist/runtime/noSourceMaps.js"(e){e.exports=function(e){return e[1]}},"./style/index.css"(e,t,o){o.r(t);var r=o("./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"),n=o.n(r),a=o("./node_modules/style-loader/dist/runtime/styleDomAPI.js"),s=o.n(a),l=o("./node_modules/style-loader/dist/runtime/insertBySelector.js"),i=o.n(l),p=o("./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"),c=o.n(p),d=o("./node_modules/style-loader/dist/runtime/insertStyleElement.js"),f=o.n(d),u=o("./node_modules/style-loader/dist/runtime/styleTagTransform.js"),j=o.n(u),y=o("./node_modules/css-loader/dist/cjs.js!./style/index.css"),h={};h.styleTagTransform=j(),h.setAttributes=c(),h.insert=i().bind(null,"head"),h.domAPI=s(),h.insertStyleElement=f(),n()(y.A,h);let v=y.A&&y.A.locals?y.A.locals:void 0;o.d(t,{},{default:v})},"./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"(e){var t=[];function o(e){for(var o=-1,r=0;r<t.length;r++)if(t[r].identifier===e){o=r;break}return o}function r(e,r){for(var n={},a=[],s=0;s<e.length;s++){var l=e[s],i=r.base?l[0]+r.base:l[0],p=n[i]||0,c="".concat(i," ").concat(p);n[i]=p+1;var d=o(c),f={css:l[1],media:l[2],sourceMap:l[3],supports:l[4],layer:l[5]};if(-1!==d)t[d].references++,t[d].updater(f);else{var u=function(e,t){var o=t.domAPI(t);return o.update(e),function(t){t?(t.css!==e.css||t.media!==e.media||t.sourceMap!==e.sourceMap||t.supports!==e.supports||t.layer!==e.layer)&&o.update(e=t):o.remove()}}(f,r);r.byIndex=s,t.splice(s,0,{identifier:c,updater:u,references:1})}a.push(c)}return a}e.exports=function(e,n){var a=r(e=e||[],n=n||{});return function(e){e=e||[];for(var s=0;s<a.length;s++){var l=o(a[s]);t[l].references--}for(var i=r(e,n),p=0;p<a.length;p++){var c=o(a[p]);0===t[c].references&&(t[c].updater(),t.splice(c,1))}a=i}}},"./node_modules/style-loader/dist/runtime/insertBySelector.js"(e){var t={};e.exports=function(e,o){var r=function(e){if(void 0===t[e]){var o=document.querySelector(e);if(window.HTMLIFrameElement&&o instanceof window.HTMLIFrameElement)try{o=o.contentDocument.head}catch(e){o=null}t[e]=o}return t[e]}(e);if(!r)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");r.appendChild(o)}},"./node_modules/style-loader/dist/runtime/insertStyleElement.js"(e){e.exports=function(e){var t=document.createElement("style");return e.setAttributes(t,e.attributes),e.insert(t,e.options),t}},"./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"(e,t,o){e.exports=function(e){var t=o.nc;t&&e.setAttribute("nonce",t)}},"./node_modules/style-loader/dist/runtime/styleDomAPI.js"(e){e.exports=function(e){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=e.insertStyleElement(e);return{update:function(o){var r,n,a;r="",o.supports&&(r+="@supports (".concat(o.supports,") {")),o.media&&(r+="@media ".concat(o.media," {")),(n=void 0!==o.layer)&&(r+="@layer".concat(o.layer.length>0?" ".concat(o.layer):""," {")),r+=o.css,n&&(r+="}"),o.media&&(r+="}"),o.supports&&(r+="}"),(a=o.sourceMap)&&"u">typeof btoa&&(r+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(a))))," */")),e.styleTagTransform(r,t,e.options)},remove:function(){var e;null===(e=t).parentNode||e.parentNode.removeChild(e)}}}},"./node_modules/style-loader/dist/runtime/styleTagTransform.js"(e){e.exports=function(e,t){if(t.styleSheet)t.styleSheet.cssText=e;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(e))}}}}]);
+
+/* Secret sharing: the dashboard's teal for shared values and their shares, orange for what a
+   crypto provider dealt (fixed colours: the themes have no such roles). */
+.jsyft-panel-badge {
+  display: inline-block;
+  padding: 0 4px;
+  border-radius: 3px;
+  font-size: 10px;
+  white-space: nowrap;
+}
+
+.jsyft-panel-badge-share {
+  background: #e0f2f1;
+  color: #00695c;
+}
+
+.jsyft-panel-badge-dealt {
+  background: #fff3e0;
+  color: #e65100;
+}
+
+.jsyft-panel-hint {
+  color: var(--jp-ui-font-color2);
+  font-style: italic;
+}
+
+.jsyft-panel-object-share td.jsyft-value,
+.jsyft-panel-object-dealt td.jsyft-value {
+  color: var(--jp-ui-font-color2);
+}
+
+.jsyft-panel-secret-name {
+  color: #00897b;
+  font-weight: 700;
+}
+
+.jsyft-panel-hop-share .jsyft-panel-arrow {
+  color: #00897b;
+}
+
+.jsyft-panel-hop-share .jsyft-panel-hop-note {
+  color: var(--jp-ui-font-color2);
+}
+
+.jsyft-panel-dealer {
+  margin: 1px 0 2px;
+  padding: 0 4px;
+  border-left: 3px solid #ef6c00;
+}
+
+.jsyft-panel-dealer-role {
+  color: #e65100;
+  font-weight: 700;
+}
+
+.jsyft-panel-dealer-fresh {
+  animation: jsyft-panel-dealt 1.5s ease-out;
+}
+
+@keyframes jsyft-panel-dealt {
+  from {
+    background: #ffcc80;
+  }
+
+  to {
+    background: transparent;
+  }
+}
+`,""]),o.d(t,{},{A:s})},"./node_modules/css-loader/dist/runtime/api.js"(e){e.exports=function(e){var t=[];return t.toString=function(){return this.map(function(t){var o="",r=void 0!==t[5];return t[4]&&(o+="@supports (".concat(t[4],") {")),t[2]&&(o+="@media ".concat(t[2]," {")),r&&(o+="@layer".concat(t[5].length>0?" ".concat(t[5]):""," {")),o+=e(t),r&&(o+="}"),t[2]&&(o+="}"),t[4]&&(o+="}"),o}).join("")},t.i=function(e,o,r,a,n){"string"==typeof e&&(e=[[null,e,void 0]]);var s={};if(r)for(var l=0;l<this.length;l++){var p=this[l][0];null!=p&&(s[p]=!0)}for(var i=0;i<e.length;i++){var c=[].concat(e[i]);r&&s[c[0]]||(void 0!==n&&(void 0===c[5]||(c[1]="@layer".concat(c[5].length>0?" ".concat(c[5]):""," {").concat(c[1],"}")),c[5]=n),o&&(c[2]&&(c[1]="@media ".concat(c[2]," {").concat(c[1],"}")),c[2]=o),a&&(c[4]?(c[1]="@supports (".concat(c[4],") {").concat(c[1],"}"),c[4]=a):c[4]="".concat(a)),t.push(c))}},t}},"./node_modules/css-loader/dist/runtime/noSourceMaps.js"(e){e.exports=function(e){return e[1]}},"./style/index.css"(e,t,o){o.r(t);var r=o("./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"),a=o.n(r),n=o("./node_modules/style-loader/dist/runtime/styleDomAPI.js"),s=o.n(n),l=o("./node_modules/style-loader/dist/runtime/insertBySelector.js"),p=o.n(l),i=o("./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"),c=o.n(i),d=o("./node_modules/style-loader/dist/runtime/insertStyleElement.js"),f=o.n(d),j=o("./node_modules/style-loader/dist/runtime/styleTagTransform.js"),u=o.n(j),y=o("./node_modules/css-loader/dist/cjs.js!./style/index.css"),h={};h.styleTagTransform=u(),h.setAttributes=c(),h.insert=p().bind(null,"head"),h.domAPI=s(),h.insertStyleElement=f(),a()(y.A,h);let v=y.A&&y.A.locals?y.A.locals:void 0;o.d(t,{},{default:v})},"./node_modules/style-loader/dist/runtime/injectStylesIntoStyleTag.js"(e){var t=[];function o(e){for(var o=-1,r=0;r<t.length;r++)if(t[r].identifier===e){o=r;break}return o}function r(e,r){for(var a={},n=[],s=0;s<e.length;s++){var l=e[s],p=r.base?l[0]+r.base:l[0],i=a[p]||0,c="".concat(p," ").concat(i);a[p]=i+1;var d=o(c),f={css:l[1],media:l[2],sourceMap:l[3],supports:l[4],layer:l[5]};if(-1!==d)t[d].references++,t[d].updater(f);else{var j=function(e,t){var o=t.domAPI(t);return o.update(e),function(t){t?(t.css!==e.css||t.media!==e.media||t.sourceMap!==e.sourceMap||t.supports!==e.supports||t.layer!==e.layer)&&o.update(e=t):o.remove()}}(f,r);r.byIndex=s,t.splice(s,0,{identifier:c,updater:j,references:1})}n.push(c)}return n}e.exports=function(e,a){var n=r(e=e||[],a=a||{});return function(e){e=e||[];for(var s=0;s<n.length;s++){var l=o(n[s]);t[l].references--}for(var p=r(e,a),i=0;i<n.length;i++){var c=o(n[i]);0===t[c].references&&(t[c].updater(),t.splice(c,1))}n=p}}},"./node_modules/style-loader/dist/runtime/insertBySelector.js"(e){var t={};e.exports=function(e,o){var r=function(e){if(void 0===t[e]){var o=document.querySelector(e);if(window.HTMLIFrameElement&&o instanceof window.HTMLIFrameElement)try{o=o.contentDocument.head}catch(e){o=null}t[e]=o}return t[e]}(e);if(!r)throw Error("Couldn't find a style target. This probably means that the value for the 'insert' parameter is invalid.");r.appendChild(o)}},"./node_modules/style-loader/dist/runtime/insertStyleElement.js"(e){e.exports=function(e){var t=document.createElement("style");return e.setAttributes(t,e.attributes),e.insert(t,e.options),t}},"./node_modules/style-loader/dist/runtime/setAttributesWithoutAttributes.js"(e,t,o){e.exports=function(e){var t=o.nc;t&&e.setAttribute("nonce",t)}},"./node_modules/style-loader/dist/runtime/styleDomAPI.js"(e){e.exports=function(e){if("u"<typeof document)return{update:function(){},remove:function(){}};var t=e.insertStyleElement(e);return{update:function(o){var r,a,n;r="",o.supports&&(r+="@supports (".concat(o.supports,") {")),o.media&&(r+="@media ".concat(o.media," {")),(a=void 0!==o.layer)&&(r+="@layer".concat(o.layer.length>0?" ".concat(o.layer):""," {")),r+=o.css,a&&(r+="}"),o.media&&(r+="}"),o.supports&&(r+="}"),(n=o.sourceMap)&&"u">typeof btoa&&(r+="\n/*# sourceMappingURL=data:application/json;base64,".concat(btoa(unescape(encodeURIComponent(JSON.stringify(n))))," */")),e.styleTagTransform(r,t,e.options)},remove:function(){var e;null===(e=t).parentNode||e.parentNode.removeChild(e)}}}},"./node_modules/style-loader/dist/runtime/styleTagTransform.js"(e){e.exports=function(e,t){if(t.styleSheet)t.styleSheet.cssText=e;else{for(;t.firstChild;)t.removeChild(t.firstChild);t.appendChild(document.createTextNode(e))}}}}]);
