@@ -322,10 +322,10 @@ def cat(items: List[AdditiveSharingTensor], dim: int = 0) -> AdditiveSharingTens
     return AdditiveSharingTensor(shares, items[0]._provider)
 
 
-def _rows(x, start: int, stop: int):
+def _rows(x, start: int, stop: int, step: int = 1):
     if isinstance(x, AdditiveSharingTensor):
-        return AdditiveSharingTensor([s[start:stop] for s in x._shares], x._provider)
-    return x[start:stop]
+        return AdditiveSharingTensor([s[start:stop:step] for s in x._shares], x._provider)
+    return x[start:stop:step]
 
 
 def relu(a: AdditiveSharingTensor, keep_mask: bool = False):
@@ -347,8 +347,8 @@ def as_shared(public: torch.Tensor, like: AdditiveSharingTensor) -> AdditiveShar
 
 
 def max_along(a: AdditiveSharingTensor, dim: int, with_index: bool):
-    """Maximum along dim by a tournament: the first half of the rows against the second, so
-    log2(n) rounds of one comparison each; with_index also carries the winner's index."""
+    """Maximum along dim by a tournament: log2(n) rounds of one comparison each (all pairs of a
+    round at once); with_index also carries the winner's index."""
     dim = dim % a.dim()
     values = a.movedim(dim, 0) if dim else a
     n = values.shape[0]
@@ -357,18 +357,20 @@ def max_along(a: AdditiveSharingTensor, dim: int, with_index: bool):
         index = torch.arange(n).view(n, *([1] * (values.dim() - 1))).expand(values.shape).contiguous()
     while n > 1:
         half = n // 2
-        left, right = _rows(values, 0, half), _rows(values, half, 2 * half)
+        # neighbours meet (0 vs 1, 2 vs 3, ...): the left one always has the lower indices, so a
+        # tie keeps the first maximum, as torch does
+        left, right = _rows(values, 0, 2 * half, 2), _rows(values, 1, 2 * half, 2)
         diff = add(left, right, -1)
-        take_left = add(neg(is_negative(diff)), 1)  # left >= right: the first maximum wins
+        take_left = add(neg(is_negative(diff)), 1)  # left >= right
         chosen = add(right, mul(take_left, diff))
         if with_index:
-            li, ri = _rows(index, 0, half), _rows(index, half, 2 * half)
+            li, ri = _rows(index, 0, 2 * half, 2), _rows(index, 1, 2 * half, 2)
             gap = add(li, ri, -1) if isinstance(li, AdditiveSharingTensor) else li - ri
             chosen_index = add(mul(take_left, gap), ri)
-        if n % 2:  # the odd row out waits for the next round
-            values = cat([chosen, _rows(values, 2 * half, n)])
+        if n % 2:  # the last row waits for the next round
+            values = cat([chosen, _rows(values, n - 1, n)])
             if with_index:
-                tail = _rows(index, 2 * half, n)
+                tail = _rows(index, n - 1, n)
                 index = cat([chosen_index, tail if isinstance(tail, AdditiveSharingTensor)
                              else as_shared(tail, chosen_index)])
         else:

@@ -27,10 +27,9 @@ def encode(x: torch.Tensor, base: int = 10, precision_fractional: int = 3) -> to
     if x.numel():
         if not torch.isfinite(x).all():
             raise ValueError("fix_precision: the tensor holds inf or nan, which have no fixed-point form")
-        biggest = float(x.abs().max())
-        if biggest * scale >= LIMIT:
+        if float(x.abs().max()) * scale >= LIMIT:  # the value itself is not echoed: it may be private
             raise OverflowError(
-                f"fix_precision: {biggest:g} times {scale} does not fit the ring of 2**62 "
+                f"fix_precision: a value times {scale} does not fit the ring of 2**62 "
                 f"(values must stay below {LIMIT / scale:.3g} in magnitude)")
     return (x.double() * scale).round().to(torch.int64)
 
