@@ -10,6 +10,8 @@ reproducible.
 """
 import copy
 import gc
+import os
+import random
 
 import pytest
 import torch
@@ -474,12 +476,15 @@ def test_fixed_precision_max_dim_and_argmax(trio, rows, cols, seed):
 
 # --- what one share, or one masked value, shows ---------------------------------------------
 def seeded(monkeypatch, *workers):
-    """Every generator behind shares and masks, seeded: the statistics below are reproducible.
-    A sharing draws its random values from the caller's generator (local sharing) or from the
-    worker's (a worker shares what it holds, a provider deals triples and masks)."""
-    monkeypatch.setattr(crypto_rng._local, "rng", SecureRandom(b"test_smpc local"), raising=False)
+    """Every random draw behind shares, triples and masks, seeded, so that the statistics below
+    are reproducible: the keys of the AES-CTR generators (the caller's, each worker's, the
+    provider's seeds for the parties, a comparison's common randomness) all come from
+    os.urandom, here a seeded stream."""
+    stream = random.Random(20261127)
+    monkeypatch.setattr(os, "urandom", stream.randbytes)
+    monkeypatch.setattr(crypto_rng._local, "rng", SecureRandom(), raising=False)
     for w in workers:
-        monkeypatch.setattr(w, "_secure_random", SecureRandom(f"test_smpc {w.id}".encode()), raising=False)
+        monkeypatch.setitem(w.__dict__, "_secure_random", SecureRandom())
 
 
 def held(ptr):
@@ -885,6 +890,80 @@ def test_fixed_precision_needs_two_share_holders_to_multiply(bob, alice, charlie
     assert torch.equal((f > 1).get().float_precision(), torch.tensor([1.0]))
 
 
+def test_fixed_precision_tensors_of_different_precisions_never_mix_silently(trio):
+    """1.5 with 3 digits is the integer 1500, with 4 digits 15000: adding the integers gives
+    16.5. Either the result is right, or the operation is refused naming the precisions."""
+    def check(a, b):
+        for name, op, expected in (("+", torch.add, torch.tensor([3.0])), ("*", torch.mul, torch.tensor([2.25])),
+                                   (">", torch.gt, torch.tensor([0.0])), ("==", torch.eq, torch.tensor([1.0]))):
+            try:
+                got = op(a, b)
+            except (TypeError, ValueError, NotImplementedError) as e:
+                assert "precision" in str(e), (name, str(e))
+                continue
+            got = got.get() if got.is_shared else got
+            assert float((got.float_precision() - expected).abs().max()) <= 1e-3, (name, got.float_precision())
+
+    three, four = torch.tensor([1.5]).fix_precision(), torch.tensor([1.5]).fix_precision(precision_fractional=4)
+    check(three, four)
+    check(three, torch.tensor([1.5]).fix_precision(base=2, precision_fractional=10))
+    bob, alice, james = trio
+    check(fp_share(torch.tensor([1.5]), trio),
+          torch.tensor([1.5]).fix_precision(precision_fractional=4).share(bob, alice, crypto_provider=james))
+
+
+def test_empty_shared_tensors_compute_like_torch(trio):
+    empty = torch.zeros(0, dtype=torch.int64)
+    x = share(empty, trio)
+    assert torch.equal((x + 1).get(), empty)
+    assert torch.equal((x * x).get(), empty)
+    assert torch.equal((x > 0).get(), empty)
+    assert torch.equal((x == x).get(), empty)
+    assert torch.equal(x.relu().get(), empty)
+    f = fp_share(torch.zeros(0, 3), trio)
+    assert decoded(f.relu()).shape == (0, 3)
+    assert decoded(f.mm(fp_share(torch.zeros(3, 2), trio))).shape == (0, 2)
+
+
+def test_a_complex_tensor_cannot_be_shared(trio):
+    bob, alice, james = trio
+    with pytest.raises(TypeError):
+        torch.tensor([1 + 2j]).share(bob, alice, crypto_provider=james)
+    assert len(bob._objects) == len(alice._objects) == 0
+
+
+def test_a_party_created_again_under_its_id_multiplies_again(hook, trio):
+    """remove_worker(bob) then VirtualWorker(hook, id="bob"): a new worker, with no seed from
+    james; james must deal to it again rather than take it for the bob it dealt to."""
+    bob, alice, james = trio
+    x = share(torch.tensor([3, -4]), trio)
+    assert torch.equal((x * x).get(), torch.tensor([9, 16]))
+    remove_worker(bob)
+    again = sy.VirtualWorker(hook, id="bob")
+    try:
+        y = torch.tensor([3, -4]).share(again, alice, crypto_provider=james)
+        assert torch.equal((y * y).get(), torch.tensor([9, 16]))
+        assert torch.equal((y > 0).get(), torch.tensor([1, 0]))
+    finally:
+        remove_worker(again)
+
+
+def test_a_crypto_provider_created_again_under_its_id_deals_again(hook, trio):
+    """remove_worker(james) then VirtualWorker(hook, id="james"): the parties still hold the old
+    james's seed; the new james's triples must work all the same."""
+    bob, alice, james = trio
+    x = share(torch.tensor([3, -4]), trio)
+    assert torch.equal((x * x).get(), torch.tensor([9, 16]))
+    remove_worker(james)
+    again = sy.VirtualWorker(hook, id="james")
+    try:
+        y = torch.tensor([3, -4]).share(bob, alice, crypto_provider=again)
+        assert torch.equal((y * y).get(), torch.tensor([9, 16]))
+        assert torch.equal((y > 0).get(), torch.tensor([1, 0]))
+    finally:
+        remove_worker(again)
+
+
 # --- results and copies are independent ------------------------------------------------------
 def test_a_result_outlives_the_get_of_its_operand(trio):
     x = share(torch.tensor([1, 2, 3]), trio)
@@ -996,6 +1075,7 @@ def test_every_repr_is_printable(trio):
             assert str(SECRET) not in text
     assert "*crypto provider: james*" in repr(shared)
     assert repr(grad).startswith("(Wrapper)>AutogradTensor>FixedPrecisionTensor>[AdditiveSharingTensor]")
-    assert repr(model.bias).startswith("Parameter containing:\nParameter>AutogradTensor>FixedPrecisionTensor>")
+    assert repr(model.bias).startswith("Parameter containing:\n")
+    assert "FixedPrecisionTensor>[AdditiveSharingTensor]" in repr(model.bias)
     remove_worker(alice)
     assert "alice" in repr(shared)  # still printable once a party is gone
