@@ -7,7 +7,9 @@ PYTHON ?= python3
 
 # torch==2.13.0 goes first, on its own: that pin takes the local CPU wheel, while letting pip
 # resolve our torch range would download a CUDA build of several GB.
-$(VENV)/.installed: pyproject.toml
+# The side panel's build (its package.json names the new bundle) is copied in at install: a
+# rebuilt panel installs again.
+$(VENV)/.installed: pyproject.toml jupyter_syft/labextension/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0

@@ -58,7 +58,6 @@ class LiveViews:
         self.cell = 0  # which cell runs: a network worker's summary is asked at most once per cell
         self.panel_open: Callable[[], bool] = lambda: False  # the side panel shows every worker
         self.audit_views: Dict[int, AuditView] = {}  # id(server) -> its view
-        self._dealt_drawn: Dict[str, int] = {}  # provider -> triples + comparisons the board showed
 
     # --- following workers and pointers ----------------------------------------------------
     def attach(self) -> None:
@@ -184,6 +183,7 @@ class LiveViews:
 
     def end_cell(self) -> None:
         self.cell += 1
+        sharing.end_cell()  # what providers deal from now on is new ("fresh") on the board
 
     def _board_workers(self) -> List[BaseWorker]:
         return [w for w, _ in self._watched.values() if not w.is_client_worker]
@@ -198,13 +198,7 @@ class LiveViews:
 
     def _dashboard_data(self) -> Dict[str, Any]:
         self._board_key = self._board_state()
-        board = snapshot.board_snapshot(self._board_workers(), self.variables())
-        for pid, dealt in board.get("providers", {}).items():  # new deals: the board flashes them
-            total = dealt["triples"] + dealt["comparisons"]
-            if total > self._dealt_drawn.get(pid, 0):
-                dealt["fresh"] = True
-            self._dealt_drawn[pid] = total
-        return board
+        return snapshot.board_snapshot(self._board_workers(), self.variables())
 
     def worker_view(self, worker: BaseWorker) -> WorkerView:
         if remote.is_network(worker) and self._watched.get(worker.id, (None,))[0] is worker:

@@ -63,7 +63,7 @@ _STYLE = (
     ".jsyft .badge{display:inline-block;padding:0 4px;margin-right:4px;border-radius:3px;font-size:10px;"
     "white-space:nowrap}"
     ".jsyft .badge.share{background:#e0f2f1;color:#00695c}.jsyft .badge.dealt{background:#fff3e0;color:#e65100}"
-    ".jsyft .hint{color:var(--jp-ui-font-color2,#777);font-style:italic}"
+    ".jsyft .hint{color:var(--jp-ui-font-color2,#777);font-style:italic;white-space:nowrap}"
     ".jsyft-board .secret .box{stroke:#00897b;stroke-width:1.5}"
     ".jsyft-board .share .box{stroke:#00897b}"
     ".jsyft-board .arrow.split{stroke:#00897b;stroke-dasharray:5 2}"

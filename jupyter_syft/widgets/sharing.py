@@ -7,7 +7,8 @@ pointer, no shared tensor is ever kept).
   what they are: random int64 numbers.
 - The board gets ``"shared"``: the first ``MAX_SHARED`` live shared values, each once, with the
   notebook names that hold it and where its shares are; ``"more_shared"`` counts the others;
-  ``"providers"``: what each crypto provider dealt, and to whom (see ``board_fields``).
+  ``"providers"``: what each crypto provider dealt, and to whom (see ``board_fields``), with
+  ``"fresh": True`` while the running cell dealt more (the board and the panel flash it).
 """
 import itertools
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -23,6 +24,14 @@ MAX_NAMES = 3  # names shown per shared value
 RECENT_DEALT = 64  # delivered objects (newest first) the board looks for on the parties
 
 Key = Tuple[str, Any]  # (worker id as str, object id)
+_dealt_before: Dict[str, int] = {}  # provider -> triples + comparisons dealt before this cell
+
+
+def end_cell() -> None:
+    """A cell ended (the live views' end_cell): deals from now on are the next cell's news."""
+    _dealt_before.clear()
+    _dealt_before.update({str(pid): c["triples"] + c["comparisons"]
+                          for pid, c in registry.activity.providers.items()})
 
 
 class Labels:
@@ -127,6 +136,8 @@ def providers(values: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
             out[pid] = {"triples": dealt.get("triples", 0), "triple_elements": dealt.get("triple_elements", 0),
                         "comparisons": dealt.get("comparisons", 0), "compared": dealt.get("compared", 0),
                         "parties": parties.get(pid, [])}
+            if out[pid]["triples"] + out[pid]["comparisons"] > _dealt_before.get(pid, 0):
+                out[pid]["fresh"] = True  # it dealt during this cell
     return out
 
 

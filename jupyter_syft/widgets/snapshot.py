@@ -59,8 +59,9 @@ provider delivered (a comparison's mask) ``"dealt": {"provider": "james", "kind"
                             "parties": ["bob", "alice"]}}
 
 A shared value is not among "variables" (a panel that does not know it draws nothing for it); its
-"names" are the notebook names holding it (``model.weight`` for a shared model's parameter). The
-live dashboard also sets ``"fresh": True`` on a provider that dealt something since it last drew.
+"names" are the notebook names holding it (``model.weight`` for a shared model's parameter). A
+provider that dealt something during the running cell (or the cell that just ended) has
+``"fresh": True``.
 """
 import itertools
 from typing import Any, Dict, Iterable, List, Optional, Tuple

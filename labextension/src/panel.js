@@ -11,6 +11,11 @@
 // they run), and remote models as groups; see jupyter_syft/widgets/snapshot.py. A network worker
 // (its objects live in a server process) has a "network" field (address, status, requests) and
 // rows from its server's summary, some "private"; the data owner's objects are "owner" rows.
+// Secret sharing adds optional fields (the version stays 3): a row that is a share has "share"
+// (secret id, k of n), one a crypto provider delivered has "dealt"; the snapshot lists the live
+// shared values in "shared" (names, shape, encoding, where each share is), counts the others in
+// "more_shared", and says what each crypto provider dealt in "providers" ("fresh" while the
+// running cell dealt more).
 //
 // Everything is drawn with DOM calls and textContent: snapshot data never reaches innerHTML.
 import { Widget } from '@lumino/widgets';
@@ -315,12 +320,22 @@ export class SyftPanel extends Widget {
     }
     this._lastJSON = json;
     const objects = indexObjects(snapshot.workers || []);
-    this._body.replaceChildren(
+    const sections = [
       section('Variables', snapshot.variables || [], vars =>
         renderVariables(vars, objects, snapshot.more_variables || 0)
-      ),
-      section('Workers', snapshot.workers || [], workers => renderWorkers(workers, snapshot.groups || []))
+      )
+    ];
+    if ((snapshot.shared || []).length) {
+      sections.push(
+        section('Shared values', snapshot.shared, shared => renderShared(shared, objects, snapshot.more_shared || 0))
+      );
+    }
+    sections.push(
+      section('Workers', snapshot.workers || [], workers =>
+        renderWorkers(workers, snapshot.groups || [], snapshot.providers || {})
+      )
     );
+    this._body.replaceChildren(...sections);
   }
 }
 
@@ -385,7 +400,89 @@ export function trafficLines(t) {
   ];
 }
 
-function renderWorkers(workers, groups) {
+// --- secret sharing: the same words as the worker view's and the dashboard's (render.py) ---
+
+export function secretName(id) {
+  return `secret #${String(id).slice(-4)}`;
+}
+
+function shortEncoding(encoding) {
+  return encoding.startsWith('fixed precision') ? 'fixed precision' : encoding;
+}
+
+const PART_NAMES = { r: 'mask r', bits: 'mask bits' };
+
+// [badge, tooltip] of a row that is a share, or that a crypto provider delivered.
+export function shareBadge(r) {
+  if (r.share) {
+    const s = r.share;
+    return [
+      `share ${s.k}/${s.n} of ${secretName(s.secret)}`,
+      `share ${s.k} of ${s.n} of secret ${s.secret} (${s.encoding}): random numbers on their own. ` +
+        `Only all ${s.n} shares added together (modulo 2**62) give the value; no single worker holds anything meaningful.`
+    ];
+  }
+  const d = r.dealt;
+  const part = PART_NAMES[d.part] || d.part;
+  return [
+    `${part} from ${d.provider}`,
+    `${part} for one ${d.kind}, dealt by the crypto provider ${d.provider}: random numbers, shared like a secret, used up by that ${d.kind}.`
+  ];
+}
+
+export function dealtText(d) {
+  return `${plural(d.triples, 'triple')} · ${plural(d.comparisons, 'comparison')}`;
+}
+
+// Each shared value once, and where its shares are: one line per worker.
+//   x  secret #4439 (2,) integers
+//     → bob:1234    share 1/2 [2680459508975648058, …]
+//     → alice:5678  share 2/2 [1931226509451739871, …]
+function renderShared(shared, objects, more) {
+  const list = el('ul', 'jsyft-panel-variables jsyft-panel-shared');
+  for (const v of shared) {
+    const li = el('li', 'jsyft-panel-variable jsyft-panel-secret');
+    li.dataset.secretId = String(v.id);
+    const head = el('div', 'jsyft-panel-variable-head');
+    const names = v.names.join(', ') + (v.more_names ? `, +${v.more_names}` : '');
+    if (names) {
+      head.append(el('span', 'jsyft-panel-variable-name', names), ' ');
+    }
+    head.append(
+      el('span', 'jsyft-panel-secret-name', secretName(v.id)),
+      el('span', 'jsyft-panel-muted', ` ${formatShape(v.shape)} ${shortEncoding(v.encoding)}`)
+    );
+    li.appendChild(head);
+    v.shares.forEach((s, i) => {
+      const row = objects.get(`${s.worker}:${s.id}`);
+      const live = s.state === 'live';
+      const note = `share ${i + 1}/${v.shares.length}` + (live ? (row ? ` ${row.preview}` : '') : ` ${s.state}`);
+      li.appendChild(hopLine(s.worker, s.id, note, live ? 'jsyft-panel-hop-share' : 'jsyft-panel-hop-done'));
+    });
+    li.title =
+      `${names ? names + ' = ' : ''}${secretName(v.id)} (id ${v.id}), ${v.encoding}: each share alone is random numbers; ` +
+      'only all of them added together give the value.' +
+      (v.crypto_provider ? ` Crypto provider: ${v.crypto_provider}.` : '');
+    list.appendChild(li);
+  }
+  if (more > 0) {
+    list.appendChild(el('li', 'jsyft-panel-muted', `+${more} more shared values`));
+  }
+  return list;
+}
+
+// A crypto provider's counters; `fresh`: it dealt during the running cell (the line flashes).
+function dealerLine(wid, d) {
+  const line = el('div', `jsyft-panel-dealer${d.fresh ? ' jsyft-panel-dealer-fresh' : ''}`);
+  line.append(el('span', 'jsyft-panel-dealer-role', 'crypto provider'), ` · ${dealtText(d)}`);
+  const parties = d.parties.join(', ') || 'its parties';
+  line.title =
+    `${wid} is the crypto provider of ${parties}: it dealt ${plural(d.triples, 'Beaver triple')} and masks for ` +
+    `${plural(d.comparisons, 'comparison')}. All of it is random, used up once, and holds nothing of the secrets.`;
+  return line;
+}
+
+function renderWorkers(workers, groups, providers = {}) {
   const list = el('div', 'jsyft-panel-workers');
   for (const w of workers) {
     const node = el('div', 'jsyft-panel-worker');
@@ -419,6 +516,9 @@ function renderWorkers(workers, groups) {
       traffic.appendChild(el('div', cls ? `jsyft-panel-traffic-${cls}` : '', text));
     }
     node.appendChild(traffic);
+    if (providers[w.worker_id]) {
+      node.appendChild(dealerLine(w.worker_id, providers[w.worker_id]));
+    }
     if (w.count === 0) {
       node.appendChild(el('div', 'jsyft-panel-muted', '(empty)'));
       list.appendChild(node);
@@ -546,6 +646,14 @@ function renderObjects(rows) {
     if (r.pointer) {
       tr.classList.add('jsyft-panel-object-pointer'); // a link of a chain
     }
+    let badge = null;
+    if (r.share || r.dealt) {
+      const [text, tip] = shareBadge(r);
+      const kind = r.share ? 'share' : 'dealt';
+      tr.classList.add(`jsyft-panel-object-${kind}`);
+      tr.title = tip;
+      badge = el('span', `jsyft-panel-badge jsyft-panel-badge-${kind}`, text);
+    }
     if (r.private) {
       tr.classList.add('jsyft-panel-object-private');
       tr.title = 'private: it computes there, it never leaves';
@@ -559,6 +667,11 @@ function renderObjects(rows) {
     grad.title = GRAD_TITLE;
     const value = tr.appendChild(el('td', 'jsyft-value', r.preview));
     value.title = r.preview;
+    if (badge) {
+      value.prepend(badge, ' ');
+      value.append(' ', el('span', 'jsyft-panel-hint', '· meaningless alone'));
+      value.title = tr.title;
+    }
     body.appendChild(tr);
   }
   return table;

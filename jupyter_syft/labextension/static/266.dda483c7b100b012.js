@@ -356,6 +356,7 @@
 .jsyft-panel-hint {
   color: var(--jp-ui-font-color2);
   font-style: italic;
+  white-space: nowrap;
 }
 
 .jsyft-panel-object-share td.jsyft-value,
@@ -366,6 +367,11 @@
 .jsyft-panel-secret-name {
   color: #00897b;
   font-weight: 700;
+}
+
+/* A shared value's shares are side by side, not a chain: every hop at the same depth. */
+.jsyft-panel-secret .jsyft-panel-hop + .jsyft-panel-hop {
+  padding-left: 4ch;
 }
 
 .jsyft-panel-hop-share .jsyft-panel-arrow {
