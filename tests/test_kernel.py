@@ -261,6 +261,15 @@ def test_reset_and_delete_magics(kernel):
     assert kernel.value("len(alice._objects)") == "0"
 
 
+def executed(cells, tmp_path):
+    """A notebook of these code cells, run in a fresh kernel, its widget state saved."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb
+
+
 def _dashboard_states(nb):
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     return [m["state"]["snapshot"] for m in state.values()
@@ -283,10 +292,7 @@ def test_dashboard_widget_state_names_variables_chains_and_models(tmp_path):
         "'params': [bobs_model.weight.id_at_location, bobs_model.bias.id_at_location], "
         "'data': data.id_at_location, 'traffic': bob.traffic}))",
     ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = executed(cells, tmp_path)
     facts = json.loads(nb.cells[-1].outputs[0]["text"])
     assert [o["output_type"] for o in nb.cells[2].outputs] == ["display_data"]
     assert nb.cells[2].outputs[0]["data"]["text/plain"] == "Dashboard()"

@@ -11,10 +11,8 @@ import re
 import threading
 import time
 
-import nbformat
 import pytest
 import torch
-from nbclient import NotebookClient
 
 import jupyter_syft as sy
 from jupyter_syft.exceptions import PrivateDataError
@@ -22,6 +20,7 @@ from jupyter_syft.widgets import remote, render, snapshot
 from jupyter_syft.widgets.audit import AuditView
 from jupyter_syft.workers import remove_worker
 from jupyter_syft.workers.server import WorkerServer
+from test_kernel import executed
 
 READINGS = [31.0, 45.0, 62.0, 28.0]
 
@@ -319,10 +318,7 @@ NETWORK_CELLS = [
 
 
 def test_kernel_serves_a_worker_and_a_client_sees_it(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NETWORK_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = executed(NETWORK_CELLS, tmp_path)
     for cell in nb.cells:
         assert all(o["output_type"] != "error" and o.get("name") != "stderr" for o in cell.outputs), cell
     facts = json.loads(nb.cells[-1].outputs[0]["text"])

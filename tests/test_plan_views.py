@@ -4,9 +4,7 @@ PointerPlan is an arrow to its plan and a deployed protocol a numbered route acr
 import json
 import re
 
-import nbformat
 import torch
-from nbclient import NotebookClient
 
 import jupyter_syft as sy
 from jupyter_syft.plans.protocol import StoredProtocol
@@ -14,6 +12,7 @@ from jupyter_syft.plans.record import PlanRecord
 from jupyter_syft.widgets import render, snapshot
 from jupyter_syft.workers import remove_worker
 from plan_examples import Net, incrementers
+from test_kernel import _dashboard_states, executed
 
 
 
@@ -315,14 +314,10 @@ def test_kernel_dashboard_state_draws_part08bis(tmp_path):
     cells = PART08BIS_CELLS + [
         "import json\nprint(json.dumps({'plans': [p.id_at_location for _, p in protocol.plans], "
         "'pp': [pp.id, pp.id_at_location], 'ptr': ptr.id_at_location}))"]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=180, kernel_name="python3", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = executed(cells, tmp_path)
     facts = json.loads(nb.cells[-1].outputs[0]["text"])
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    [board] = [m["state"]["snapshot"] for m in state.values()
-               if m["state"].get("snapshot", {}).get("version") == snapshot.BOARD_VERSION]
+    [board] = _dashboard_states(nb)
     variables = {v["name"]: v for v in board["variables"]}
     assert set(variables) == {"protocol", "draft", "pp", "ptr"}
     steps = variables["protocol"]["steps"]
