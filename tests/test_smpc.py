@@ -250,6 +250,19 @@ def test_sum_and_shape_changes(trio):
     assert torch.equal(sa.get(), a)
 
 
+def test_reshape_and_contiguous_after_a_transpose(trio):
+    """torch copies where a view cannot be made: reshape() and contiguous() of a transposed tensor
+    work, and so must they on shares (autograd's view and mm backward formulas rely on it)."""
+    a = torch.arange(6).view(2, 3)
+    sa = share(a, trio)
+    assert torch.equal(sa.t().reshape(-1).get(), a.t().reshape(-1))
+    assert torch.equal(sa.t().contiguous().view(-1).get(), a.t().contiguous().view(-1))
+    assert torch.equal(sa.t().reshape(3, 2).mm(sa).get(), a.t() @ a)
+    f = torch.tensor([[1.5, -2.0, 0.25], [3.0, 0.5, -1.0]])
+    sf = fp_share(f, trio)
+    assert torch.equal(decoded(sf.t().reshape(-1)), encoded(f.t().reshape(-1)))
+
+
 @PROPERTY
 @given(pair=int_pairs())
 def test_comparisons_are_exact_like_torch(trio, pair):
@@ -722,6 +735,69 @@ def test_encrypted_training_reaches_the_accuracy_of_plain_training(trio):
     assert abs(encrypted_eval - after_encrypted) <= 0.02
     for p, q in zip(plain.parameters(), encrypted.parameters()):
         assert float((p - q).abs().max()) < 0.05
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("relu", lambda x: x.relu().sum()),  # torch: 0 at 0
+    ("product", lambda x: (x * x * 3).sum()),
+    ("power", lambda x: ((x - 1) ** 2).sum()),
+    ("mm", lambda x: x.view(1, 4).mm(x.view(4, 1)).sum()),
+    ("linear", lambda x: nn.functional.linear(x.view(2, 2), x.view(2, 2)).relu().sum()),
+])
+def test_gradients_match_plain_autograd(trio, name, fn):
+    values = [-1.5, 0.0, 0.25, 2.0]
+    plain = torch.tensor(values, requires_grad=True)
+    fn(plain).backward()
+    shared = fp_share(torch.tensor(values), trio, requires_grad=True)
+    fn(shared).backward()
+    got = shared.grad.get().float_precision()
+    assert float((got - plain.grad).abs().max()) <= 2e-3, (got, plain.grad)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.SGD(p, lr=0.1, weight_decay=0.1),
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.5, nesterov=True),
+], ids=["momentum", "weight decay", "nesterov"])
+def test_sgd_variants_match_plain_training(trio, make):
+    bob, alice, james = trio
+    torch.manual_seed(0)
+    plain = nn.Linear(3, 2)
+    encrypted = copy.deepcopy(plain)
+    data, target = torch.tensor([[1.0, 2.0, -1.0], [0.5, -1.0, 2.0]]), torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    opt = make(plain.parameters())
+    for _ in range(3):
+        opt.zero_grad()
+        ((plain(data) - target) ** 2).sum().backward()
+        opt.step()
+    encrypted.fix_precision().share(bob, alice, crypto_provider=james, requires_grad=True)
+    opt = make(encrypted.parameters()).fix_precision()
+    shared_data, shared_target = fp_share(data, trio), fp_share(target, trio)
+    for _ in range(3):
+        opt.zero_grad()
+        ((encrypted(shared_data) - shared_target) ** 2).sum().backward()
+        opt.step()
+    encrypted.get()
+    encrypted.float_precision()
+    for p, q in zip(plain.parameters(), encrypted.parameters()):
+        assert float((p - q).abs().max()) < 0.01
+
+
+def test_secure_aggregation_of_remote_models(trio):
+    """Part 10: each worker's parameter copied, encoded and shared from where it is, the shares
+    added, and only the sum decrypted."""
+    bob, alice, james = trio
+    torch.manual_seed(1)
+    local = [nn.Linear(2, 1), nn.Linear(2, 1)]
+    expected = [(p + q) / 2 for p, q in zip(local[0].parameters(), local[1].parameters())]
+    remote = [copy.deepcopy(local[0]).send(bob), copy.deepcopy(local[1]).send(alice)]
+    params = [list(m.parameters()) for m in remote]
+    for i, want in enumerate(expected):
+        shared = [params[r][i].copy().fix_precision().share(bob, alice, crypto_provider=james).get()
+                  for r in range(2)]
+        assert all(isinstance(s, FixedPrecisionTensor) and s.is_shared for s in shared)
+        averaged = (shared[0] + shared[1]).get().float_precision() / 2
+        assert float((averaged - want).abs().max()) <= 1e-3
 
 
 def test_requires_grad_without_training(trio):

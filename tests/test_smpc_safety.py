@@ -149,6 +149,7 @@ def cases():
     add("encode", "nan", lambda a: [a.NAN, 10, 3])
     add("encode", "overflow", lambda a: [a.HUGE, 10, 3])
     add("encode", "unknown id", lambda a: [Ref(4242), 10, 3])
+    add("encode", "a sent tensor beyond MAX_TENSOR_NUMEL", lambda a: [torch.ones(SMALL_LIMIT + 1), 10, 3])
     # share: a worker shares what it holds
     add("share", "nothing", lambda a: [])
     add("share", "no parties", lambda a: [a.X])
@@ -222,6 +223,8 @@ def cases():
     add("beaver_close", "matmul of vectors", lambda a: good_close(a, op="matmul"))
     add("beaver_close", "matmul mismatch", lambda a: good_close(a, op="matmul", d=i64(2, 3), e=i64(4, 2)))
     add("beaver_close", "matmul beyond MAX_OP_WORK", lambda a: good_close(a, op="matmul", d=i64(16, 16), e=i64(16, 16)))
+    add("beaver_close", "matmul result beyond MAX_TENSOR_NUMEL",
+        lambda a: good_close(a, op="matmul", d=i64(30, 1), e=i64(1, 30)))
     add("beaver_close", "index = parties", lambda a: good_close(a, index=2))
     add("beaver_close", "negative index", lambda a: good_close(a, index=-1))
     add("beaver_close", "17 parties", lambda a: good_close(a, index=0, parties=17))
@@ -261,6 +264,7 @@ def cases():
     add("public_mul", "matmul of vectors", lambda a: good_mul(a, op="matmul"))
     add("public_mul", "matmul mismatch", lambda a: good_mul(a, x=a.M34, pub=i64(3, 2), op="matmul"))
     add("public_mul", "matmul beyond MAX_OP_WORK", lambda a: good_mul(a, x=i64(16, 16), pub=i64(16, 16), op="matmul"))
+    add("public_mul", "matmul result beyond MAX_TENSOR_NUMEL", lambda a: good_mul(a, x=i64(30, 1), pub=i64(1, 30), op="matmul"))
     # public_add: [x, public or None]
     add("public_add", "nothing", lambda a: [])
     add("public_add", "one field", lambda a: [a.X])
@@ -271,6 +275,7 @@ def cases():
     add("public_add", "public as a number", lambda a: [a.X, 3])
     add("public_add", "not broadcasting", lambda a: [a.X, i64(4)])
     add("public_add", "broadcast beyond MAX_TENSOR_NUMEL", lambda a: [a.M34, i64(30, 1, 4)])
+    add("public_add", "a sent share beyond MAX_TENSOR_NUMEL", lambda a: [i64(SMALL_LIMIT + 1), None])
     # cmp_setup: [shape, parties], to the provider
     add("cmp_setup", "nothing", lambda a: [], who="james")
     add("cmp_setup", "shape as text", lambda a: ["3", PARTIES], who="james")
@@ -337,6 +342,7 @@ def cases():
     add("cmp_result", "gamma of another shape", lambda a: [i64(3), a.M34, SEED16, 0])
     add("cmp_result", "index as text", lambda a: [i64(3), a.Y, SEED16, "0"])
     add("cmp_result", "unknown gamma", lambda a: [i64(3), Ref(4242), SEED16, 0])
+    add("cmp_result", "beyond MAX_TENSOR_NUMEL", lambda a: [i64(SMALL_LIMIT + 1), i64(SMALL_LIMIT + 1), SEED16, 0])
     return c
 
 
@@ -447,16 +453,6 @@ def test_a_comparison_uses_up_its_masks(arena):
     assert new["alice"] == {result.child["alice"].id_at_location}
     assert not new["james"] and set(a.james._comparisons) == pending
     assert torch.equal(result.get(), (a.x_plain > a.y_plain).long())
-
-
-def test_a_share_a_worker_makes_is_held_to_its_limit(arena):
-    """share of a tensor sent with the request: the worker keeps one share itself when it is a
-    party, and that share is as large as the tensor: the same MAX_TENSOR_NUMEL as keep."""
-    a = arena
-    before = arena.snapshot()
-    ok, value = mpc(a.bob, "share", i64(SMALL_LIMIT + 1), ["bob", "alice"])
-    assert not ok and value[0] == "ResourceLimitError", value
-    assert_same_state(before, arena.snapshot())
 
 
 # --- well-formed requests that must not stop later computations ------------------------------
