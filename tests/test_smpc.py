@@ -28,11 +28,11 @@ from jupyter_syft.exceptions import SyftError, TensorsNotCollocatedException, Wo
 from jupyter_syft.workers.base import remove_worker
 
 # Workers are function-scoped fixtures reused by every example of a property test: they keep no
-# state between examples that matters (each example's objects go when its tensors go).
-PROPERTY = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-QUICK = settings(max_examples=25, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# state between examples that matters (each example's objects go when its tensors go). The
+# examples are the same on every run (derandomize), and no example database is written.
+_HEALTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+PROPERTY = settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=_HEALTH)
+QUICK = settings(max_examples=25, deadline=None, derandomize=True, database=None, suppress_health_check=_HEALTH)
 
 RING_MIN, RING_MAX = -2 ** 61, 2 ** 61 - 1  # what a sharing in Z_(2**62) reconstructs
 WIDE = 2 ** 60 - 1  # operands whose difference still fits: what a comparison is exact for
@@ -311,7 +311,7 @@ def distinct(shape, generator, low=-WIDE, high=WIDE):
             return t.view(shape)
 
 
-@PROPERTY
+@QUICK
 @given(rows=st.integers(1, 9), cols=st.integers(1, 9), seed=st.integers(0, 2 ** 31))
 def test_max_dim_and_argmax_like_torch(trio, rows, cols, seed):
     a = distinct((rows, cols), torch.Generator().manual_seed(seed))
@@ -354,6 +354,9 @@ def test_max_dim_and_argmax_with_ties_give_torch_s_first_index(trio):
 # --- fixed precision ---------------------------------------------------------------------------
 reals = st.floats(-1000, 1000, allow_nan=False, allow_infinity=False, width=32)
 real_lists = st.lists(reals, min_size=1, max_size=24)
+# Two-party truncation fails (off by about 2**62 / 1000) with probability |product| / 2**62 per
+# element, as documented: factors up to 100 keep that below 2**-29.
+factors = st.floats(-100, 100, allow_nan=False, allow_infinity=False, width=32)
 
 
 @st.composite
@@ -377,7 +380,7 @@ def test_fixed_precision_round_trip_within_a_thousandth(trio, values):
 
 
 @PROPERTY
-@given(pair=real_pairs())
+@given(pair=real_pairs(values=factors))
 def test_fixed_precision_add_sub_are_exact_and_mul_is_within_one_unit(trio, pair):
     a, b = pair
     ea, eb = encoded(a), encoded(b)
