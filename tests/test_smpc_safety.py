@@ -73,6 +73,7 @@ class Arena:
         self.y = self.y_plain.share(bob, alice, crypto_provider=james)
         assert torch.equal((self.x * self.y).get(), self.x_plain * self.y_plain)  # seeds dealt, triple 1 used
         self.used_triple = james.__dict__["_triples_dealt"]
+        self.DEALER = ["james", party.incarnation(james)]  # how james names itself to its parties
         send = lambda t: t.send(bob)  # noqa: E731
         self.kept = [send(torch.tensor([1.5, -2.0, 3.0])), send(torch.tensor([1, 2, 3], dtype=torch.int32)),
                      send(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)), send(i64(3, 4)),
@@ -88,6 +89,10 @@ class Arena:
         self.masks = [Ref(i) for i in opened[1][0]]  # bob's r and bits
         ok, _ = mpc(james, "cmp_in", self.state_id, 0, torch.zeros(3, compare.POSITIONS, dtype=torch.int16))
         assert ok
+
+    def tag(self, number):
+        """The tag james would give bob for triple `number` (made here from bob's seed)."""
+        return party.triple_tag(self.bob._dealer_seeds[tuple(self.DEALER)][0], number)
 
     def snapshot(self):
         return [state_of(w) for w in self.workers]
@@ -171,7 +176,7 @@ def cases():
     add("seed", "provider list", lambda a: [["charlie"], SEED32])
     add("seed", "provider None", lambda a: [None, SEED32])
     add("seed", "extra", lambda a: ["charlie", SEED32, 1])
-    add("seed", "a second seed from james", lambda a: ["james", SEED32])
+    add("seed", "a second seed from james", lambda a: [a.DEALER, SEED32])
     # triple: the provider deals
     add("triple", "nothing", lambda a: [], who="james")
     add("triple", "unknown op", lambda a: ["div", [3], [3], PARTIES], who="james")
@@ -191,26 +196,28 @@ def cases():
         add("triple", f"parties {k}", lambda a, bad=bad: ["mul", [3], [3], bad], who="james")
     # beaver_open: [op, x, y, provider, triple number]
     add("beaver_open", "nothing", lambda a: [])
-    add("beaver_open", "unknown op", lambda a: ["div", a.X, a.Y, "james", 50])
-    add("beaver_open", "float x", lambda a: ["mul", a.F, a.Y, "james", 50])
-    add("beaver_open", "int32 y", lambda a: ["mul", a.X, a.I32, "james", 50])
-    add("beaver_open", "float64 x", lambda a: ["mul", a.F64, a.Y, "james", 50])
-    add("beaver_open", "not broadcasting", lambda a: ["mul", a.X, a.M34, "james", 50])
-    add("beaver_open", "matmul of vectors", lambda a: ["matmul", a.X, a.Y, "james", 50])
-    add("beaver_open", "matmul beyond MAX_OP_WORK", lambda a: ["matmul", i64(16, 16), i64(16, 16), "james", 50])
-    add("beaver_open", "no seed from that provider", lambda a: ["mul", a.X, a.Y, "charlie", 50])
-    add("beaver_open", "provider as a list", lambda a: ["mul", a.X, a.Y, ["james"], 50])
-    add("beaver_open", "100 KB provider id", lambda a: ["mul", a.X, a.Y, LONG, 50])
-    add("beaver_open", "triple 0", lambda a: ["mul", a.X, a.Y, "james", 0])
-    add("beaver_open", "negative triple", lambda a: ["mul", a.X, a.Y, "james", -5])
-    add("beaver_open", "triple 2**62", lambda a: ["mul", a.X, a.Y, "james", 2 ** 62])
-    add("beaver_open", "triple as text", lambda a: ["mul", a.X, a.Y, "james", "50"])
-    add("beaver_open", "triple as float", lambda a: ["mul", a.X, a.Y, "james", 50.0])
-    add("beaver_open", "a used triple", lambda a: ["mul", a.X, a.Y, "james", a.used_triple])
-    add("beaver_open", "unknown id", lambda a: ["mul", Ref(4242), a.Y, "james", 50])
+    add("beaver_open", "unknown op", lambda a: ["div", a.X, a.Y, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "float x", lambda a: ["mul", a.F, a.Y, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "int32 y", lambda a: ["mul", a.X, a.I32, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "float64 x", lambda a: ["mul", a.F64, a.Y, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "not broadcasting", lambda a: ["mul", a.X, a.M34, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "matmul of vectors", lambda a: ["matmul", a.X, a.Y, a.DEALER, 50, bytes(16)])
+    add("beaver_open", "matmul beyond MAX_OP_WORK", lambda a: ["matmul", i64(16, 16), i64(16, 16), a.DEALER, 50, bytes(16)])
+    add("beaver_open", "no seed from that provider", lambda a: ["mul", a.X, a.Y, ["charlie", 0], 50, bytes(16)])
+    add("beaver_open", "provider as a list", lambda a: ["mul", a.X, a.Y, ["james"], 50, bytes(16)])
+    add("beaver_open", "100 KB provider id", lambda a: ["mul", a.X, a.Y, LONG, 50, bytes(16)])
+    add("beaver_open", "triple 0", lambda a: ["mul", a.X, a.Y, a.DEALER, 0, bytes(16)])
+    add("beaver_open", "negative triple", lambda a: ["mul", a.X, a.Y, a.DEALER, -5, bytes(16)])
+    add("beaver_open", "triple 2**62", lambda a: ["mul", a.X, a.Y, a.DEALER, 2 ** 62, bytes(16)])
+    add("beaver_open", "triple as text", lambda a: ["mul", a.X, a.Y, a.DEALER, "50", bytes(16)])
+    add("beaver_open", "triple as float", lambda a: ["mul", a.X, a.Y, a.DEALER, 50.0, bytes(16)])
+    add("beaver_open", "a used triple", lambda a: ["mul", a.X, a.Y, a.DEALER, a.used_triple, a.tag(a.used_triple)])
+    add("beaver_open", "a wrong tag", lambda a: ["mul", a.X, a.Y, a.DEALER, a.used_triple + 1, bytes(16)])
+    add("beaver_open", "no tag", lambda a: ["mul", a.X, a.Y, a.DEALER, a.used_triple + 1])
+    add("beaver_open", "unknown id", lambda a: ["mul", Ref(4242), a.Y, a.DEALER, 50, bytes(16)])
     # beaver_close: [op, d, e, provider, number, index, parties, divisor, c of the last party]
     good_close = lambda a, **k: [k.get("op", "mul"), k.get("d", i64(3)), k.get("e", i64(3)),  # noqa: E731
-                                 k.get("provider", "james"), k.get("number", a.used_triple),
+                                 k.get("provider", a.DEALER), k.get("number", a.used_triple),
                                  k.get("index", 0), k.get("parties", 2), k.get("divisor", 1),
                                  k.get("c", None)]
     add("beaver_close", "nothing", lambda a: [])
@@ -293,7 +300,7 @@ def cases():
     add("cmp_open", "three fields", lambda a: [a.X, a.masks[0], a.X])
     # cmp_terms: [c, bits, seed, index, provider, comparison]
     good_terms = lambda a, **k: [k.get("c", i64(3)), k.get("bits", a.masks[1]), k.get("seed", SEED16),  # noqa: E731
-                                 k.get("index", 1), k.get("provider", "james"), k.get("state", a.state_id)]
+                                 k.get("index", 1), k.get("provider", a.DEALER), k.get("state", a.state_id)]
     add("cmp_terms", "nothing", lambda a: [])
     add("cmp_terms", "five fields", lambda a: good_terms(a)[:5])
     add("cmp_terms", "15-byte seed", lambda a: good_terms(a, seed=bytes(15)))
@@ -421,13 +428,13 @@ def test_a_triple_opens_once(arena):
     difference. The caller's own multiplications open a fresh one each time."""
     a = arena
     number = a.used_triple
-    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, "james", number)
+    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, a.DEALER, number, a.tag(number))
     assert not ok and "used already" in value[1]
     for _ in range(3):
         a.check_serving()
     fresh = a.james.__dict__["_triples_dealt"]
     assert fresh > number
-    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, "james", fresh)
+    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, a.DEALER, fresh, a.tag(fresh))
     assert not ok and "used already" in value[1]
 
 
@@ -460,7 +467,7 @@ def test_a_seed_sent_in_a_provider_s_name_does_not_stop_its_triples(bob, alice, 
     """seed names its provider in a field: anyone who reaches bob can send one for a provider
     that has not dealt to bob yet. Its later triples must still work, with its own seed."""
     x = torch.tensor([5, -7]).share(bob, alice, crypto_provider=charlie)
-    ok, value = mpc(bob, "seed", "charlie", bytes(32))
+    ok, value = mpc(bob, "seed", ["charlie", 12345], bytes(32))  # charlie's incarnation is random
     assert ok, value
     assert torch.equal((x * x).get(), torch.tensor([25, 49]))
 
@@ -470,6 +477,8 @@ def test_opening_a_far_triple_number_does_not_stop_later_products(arena):
     above every one opened before: a request with the largest number must not make every
     later product fail."""
     a = arena
-    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, "james", 2 ** 62 - 1)
-    assert ok, value
+    seed = a.bob._dealer_seeds[tuple(a.DEALER)][0]
+    ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, a.DEALER, 2 ** 62 - 1, bytes(16))
+    assert not ok and "not dealt" in value[1], value  # a made-up number does not open
+    assert len(seed) == 32  # only the provider's seed makes a valid tag
     a.check_serving()

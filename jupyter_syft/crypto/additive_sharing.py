@@ -268,15 +268,15 @@ def _beaver(op: str, x: AdditiveSharingTensor, y: AdditiveSharingTensor, divisor
                            "needs (m, k) and (k, n)")
     out_shape = (x.shape[0], y.shape[1]) if op == "matmul" else broadcast_shape(x.shape, y.shape)
     ids = [p.id for p in parties]
-    number, c_last = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), ids])
+    dealer, number, c_last, tags = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), ids])
     registry.activity.record(provider.id, "triple", _numel(out_shape), ids)
     d = e = None
-    for p, xs, ys in zip(parties, x._shares, y._shares):
-        di, ei = me._request(p, "mpc", ["beaver_open", op, xs, ys, provider.id, number])
+    for p, xs, ys, tag in zip(parties, x._shares, y._shares, tags):
+        di, ei = me._request(p, "mpc", ["beaver_open", op, xs, ys, dealer, number, tag])
         d, e = (di, ei) if d is None else (d.add_(di), e.add_(ei))
     d.bitwise_and_(MASK)
     e.bitwise_and_(MASK)
-    out = [me._request(p, "mpc", ["beaver_close", op, d, e, provider.id, number, i, n, divisor,
+    out = [me._request(p, "mpc", ["beaver_close", op, d, e, dealer, number, i, n, divisor,
                                   c_last if i == n - 1 else None])
            for i, p in enumerate(parties)]
     return AdditiveSharingTensor(out, x._provider if x._provider is not None else y._provider)
@@ -471,8 +471,10 @@ _HANDLERS: Dict[Any, Callable] = {
     aten.relu.default: _relu,
     aten.detach.default: _detach, aten.alias.default: _detach,
     aten.clone.default: _unwrap_shape_op(torch.clone),
-    aten.view.default: _unwrap_shape_op(torch.Tensor.view),
-    aten._unsafe_view.default: _unwrap_shape_op(torch.Tensor.view),
+    # a share may be a transposed view on its worker while the wrapper looks contiguous:
+    # reshape copies when it must
+    aten.view.default: _unwrap_shape_op(torch.reshape),
+    aten._unsafe_view.default: _unwrap_shape_op(torch.reshape),
     aten.reshape.default: _unwrap_shape_op(torch.reshape),
     aten.t.default: _unwrap_shape_op(torch.t),
     aten.transpose.int: _unwrap_shape_op(torch.transpose),

@@ -20,6 +20,8 @@ def fix_precision(self: torch.Tensor, base: int = 10, precision_fractional: int 
     if type(base) is not int or not 2 <= base <= 16 or type(precision_fractional) is not int \
             or not 0 <= precision_fractional <= 16:
         raise ValueError("fix_precision() takes a base from 2 to 16 and precision_fractional from 0 to 16")
+    if self.is_complex():
+        raise TypeError("complex tensors have no fixed-precision form")
     dtype = self.dtype if self.is_floating_point() else torch.float32
     if isinstance(self, PointerTensor):
         import jupyter_syft
@@ -43,7 +45,11 @@ def share(self: torch.Tensor, *workers, crypto_provider=None, requires_grad: boo
     """Split an integer tensor into additive shares, one per worker."""
     if self.is_floating_point():
         raise TypeError("FloatTensor cannot be additively shared, Use fix_precision.")
-    parties, provider = _parties(workers), _provider(crypto_provider)
+    if self.is_complex() or self.dtype == torch.bool:
+        raise TypeError(f"a {self.dtype} tensor cannot be additively shared; share integers, "
+                        "or floats after fix_precision()")
+    provider = _provider(crypto_provider)
+    parties = _parties(workers, provider)
     if isinstance(self, PointerTensor):
         self.check_live()
         return SharedPointer(ring.share_remote(self, parties, provider), self)
@@ -78,7 +84,8 @@ def module_fix_precision(self: nn.Module, base: int = 10, precision_fractional: 
 
 def module_share(self: nn.Module, *workers, crypto_provider=None, requires_grad: bool = False, **kwargs) -> nn.Module:
     """Every parameter secret-shared between the workers, in place."""
-    parties, provider = _parties(workers), _provider(crypto_provider)
+    provider = _provider(crypto_provider)
+    parties = _parties(workers, provider)
 
     def convert(p):
         if not isinstance(p, FixedPrecisionTensor):

@@ -158,6 +158,8 @@ def msb(x):
     from .additive_sharing import AdditiveSharingTensor, me_and_provider
 
     me, provider = me_and_provider(x, "a comparison")
+    if x.numel() == 0:  # nothing to compare: an empty sharing, no round needed
+        return AdditiveSharingTensor([torch.sub(s, s) for s in x._shares], x.crypto_provider)
     parties, shape = x.parties, list(x.shape)
     ids = [p.id for p in parties]
     state_id, masks = me._request(provider, "mpc", ["cmp_setup", shape, ids])

@@ -24,6 +24,8 @@ LIMIT = FIELD // 2  # integers must stay in (-2**61, 2**61)
 def encode(x: torch.Tensor, base: int = 10, precision_fractional: int = 3) -> torch.Tensor:
     scale = base ** precision_fractional
     x = x.detach()
+    if x.is_complex():
+        raise TypeError("complex tensors have no fixed-precision form")
     if x.numel():
         if not torch.isfinite(x).all():
             raise ValueError("fix_precision: the tensor holds inf or nan, which have no fixed-point form")
@@ -99,8 +101,8 @@ class FixedPrecisionTensor(torch.Tensor):
     def share(self, *workers, crypto_provider=None, requires_grad: bool = False, **kwargs):
         from ..workers import get_worker
 
-        parties = _parties(workers)
         provider = get_worker(crypto_provider) if crypto_provider is not None else None
+        parties = _parties(workers, provider)
         if isinstance(self.child, AdditiveSharingTensor):
             raise TypeError("this tensor is already shared; .get() it first to share it again")
         if isinstance(self.child, PointerTensor):
@@ -155,13 +157,16 @@ class SharedPointer:
                 f"{self.id_at_location}] (a shared tensor; .get() it to compute with it)")
 
 
-def _parties(workers) -> list:
+def _parties(workers, provider=None) -> list:
     from ..workers import get_worker
 
     if len(workers) == 1 and isinstance(workers[0], (list, tuple)):
         workers = tuple(workers[0])
     parties = [get_worker(w) for w in workers]
     from ..workers import NetworkWorker
+    if provider is not None and any(p is provider for p in parties):
+        raise ValueError(f"the crypto provider ({provider.id}) must not hold a share: it deals the "
+                         "triples, and with a share it could learn the secret")
     if any(isinstance(p, NetworkWorker) for p in parties):
         raise NotImplementedError("secret sharing runs between virtual workers in one kernel; "
                                   "network workers do not serve it yet")
@@ -198,7 +203,15 @@ def _as_int(value, like: FixedPrecisionTensor):
     """The integers of an operand: a fixed-precision tensor's child, a public number or float
     tensor encoded at like's precision."""
     if isinstance(value, FixedPrecisionTensor):
+        if (value.base, value.precision_fractional) != (like.base, like.precision_fractional):
+            raise ValueError(
+                "fixed-precision tensors of different precisions cannot be combined "
+                f"(base {value.base}, {value.precision_fractional} digits and base {like.base}, "
+                f"{like.precision_fractional} digits); make both with the same fix_precision()")
         return value.child
+    if isinstance(value, AdditiveSharingTensor):
+        raise TypeError("a shared integer tensor cannot be combined with a fixed-precision one; "
+                        "share fix_precision() tensors on both sides")
     if isinstance(value, torch.Tensor):
         return encode(value, like.base, like.precision_fractional)
     return encode(torch.tensor(float(value), dtype=torch.float64), like.base, like.precision_fractional)
@@ -441,7 +454,7 @@ _HANDLERS: Dict[Any, Callable] = {
     aten.sum.default: _sum, aten.sum.dim_IntList: _sum, aten.mean.default: _mean, aten.mean.dim: _mean,
     aten.detach.default: _detach, aten.alias.default: _detach,
     aten.clone.default: _same_op(torch.clone),
-    aten.view.default: _same_op(torch.Tensor.view), aten._unsafe_view.default: _same_op(torch.Tensor.view),
+    aten.view.default: _same_op(torch.reshape), aten._unsafe_view.default: _same_op(torch.reshape),
     aten.reshape.default: _same_op(torch.reshape),
     aten.t.default: _same_op(torch.t), aten.transpose.int: _same_op(torch.transpose),
     aten.permute.default: _same_op(torch.permute), aten.expand.default: _same_op(torch.Tensor.expand),

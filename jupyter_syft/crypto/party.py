@@ -9,8 +9,12 @@ values masked by a uniformly random ring element (``x - a``, ``x + r``) and the 
 randomness of a comparison; the crypto provider sees only its own random numbers and, in a
 comparison, terms multiplied by random non-zero numbers and rotated by a random offset.
 """
+import hashlib
+import hmac
 import os
-from typing import Any, List
+import weakref
+from collections import OrderedDict
+from typing import Any, Dict, List
 
 import torch
 
@@ -132,31 +136,70 @@ def on_share(worker, fields: list, inputs) -> list:
     x = _share(fields[0], "the tensor to share")
     parties = _party_ids(worker, fields[1])
     shares = split(worker.secure_random, x & MASK, len(parties))
-    ids = deliver(worker, parties, [[s] for s in shares])
-    return [[p.id, i[0]] for p, i in zip(parties, ids)]
+    order = sorted(range(len(parties)), key=lambda i: parties[i] is worker)  # own share last
+    ids: Dict[int, int] = {}
+    try:
+        for i in order:
+            ids[i] = deliver(worker, [parties[i]], [[shares[i]]])[0][0]
+    except Exception:  # a party refused: take back the shares already handed out
+        for i, obj_id in ids.items():
+            if parties[i] is not worker:
+                try:
+                    worker.delete_remote(parties[i], [obj_id], now=True)
+                except Exception:
+                    pass
+        raise
+    return [[p.id, ids[i]] for i, p in enumerate(parties)]
+
+
+MAX_SEEDS = 1024  # dealers a party remembers; the oldest is forgotten first
 
 
 def on_seed(worker, fields: list, inputs) -> None:
-    """A crypto provider's seed for this party's triple shares, sent once, provider to party.
-    The first seed from a provider stays: a second one is refused, so nobody can swap in a
-    seed they know (all workers of one kernel share a process; see the README's threat model)."""
-    _check(len(fields) == 2 and type(fields[1]) is bytes and len(fields[1]) == 32
-           and type(fields[0]) in (str, int), "seed needs the provider's id and 32 bytes")
-    seeds = worker.__dict__.setdefault("_dealer_seeds", {})
-    _check(fields[0] not in seeds, f"{worker.id} already has a seed from that provider")
-    if len(seeds) >= 64:
-        raise MalformedMessageError("mpc: this worker keeps seeds from at most 64 providers")
-    seeds[fields[0]] = [fields[1], 0]  # seed, last triple number used
+    """A crypto provider's seed for this party's triple shares, sent once, provider to party,
+    under the provider's id and its incarnation (a random number drawn when the provider was
+    made). A second seed for the same pair is refused, so nobody can swap in a seed they know,
+    and a seed forged in a provider's name names an incarnation the provider never uses."""
+    _check(len(fields) == 2 and _is_dealer(fields[0]) and type(fields[1]) is bytes
+           and len(fields[1]) == 32, "seed needs the dealer [provider id, incarnation] and 32 bytes")
+    seeds = worker.__dict__.setdefault("_dealer_seeds", OrderedDict())
+    key = tuple(fields[0])
+    _check(key not in seeds, f"{worker.id} already has a seed from that provider")
+    while len(seeds) >= MAX_SEEDS:
+        seeds.popitem(last=False)
+    seeds[key] = [fields[1], 0]  # seed, last triple number opened
     return None
 
 
-def _dealer_stream(worker, provider_id: Any, number: int, opening: bool) -> SecureRandom:
-    """This party's stream for triple `number` from a provider. Opening a triple needs a number
-    above every one opened before: a triple is never used for two products."""
-    entry = worker.__dict__.get("_dealer_seeds", {}).get(provider_id)
-    _check(entry is not None, f"{worker.id} has no seed from provider {str(provider_id)[:40]!r}")
+def _is_dealer(value: Any) -> bool:
+    return (type(value) is list and len(value) == 2 and type(value[0]) in (str, int)
+            and type(value[1]) is int and (type(value[0]) is int or len(value[0]) <= 256))
+
+
+def incarnation(worker) -> int:
+    """A random number naming this worker object as a crypto provider."""
+    value = worker.__dict__.get("_incarnation")
+    if value is None:
+        value = worker.__dict__["_incarnation"] = int.from_bytes(os.urandom(7), "big")
+    return value
+
+
+def triple_tag(seed: bytes, number: int) -> bytes:
+    """The provider's proof that it dealt triple `number` to the party holding seed."""
+    return hmac.new(seed, b"triple" + number.to_bytes(8, "big"), hashlib.sha256).digest()[:16]
+
+
+def _dealer_stream(worker, dealer: Any, number: Any, tag: Any = None) -> SecureRandom:
+    """This party's stream for triple `number` of a dealer. Opening (with the provider's tag)
+    needs a number the provider dealt, above every one opened before: a triple never serves two
+    products, and a made-up number can neither open nor block the next ones."""
+    _check(_is_dealer(dealer), "the dealer must be [provider id, incarnation]")
+    entry = worker.__dict__.get("_dealer_seeds", {}).get(tuple(dealer))
+    _check(entry is not None, f"{worker.id} has no seed from provider {str(dealer[0])[:40]!r}")
     _check(type(number) is int and 0 < number < 2 ** 62, "a triple number must be a positive int")
-    if opening:
+    if tag is not None:
+        _check(type(tag) is bytes and hmac.compare_digest(tag, triple_tag(entry[0], number)),
+               "that triple was not dealt to this worker")
         _check(number > entry[1], "that triple was used already")
         entry[1] = number
     return SecureRandom(entry[0], number)
@@ -175,7 +218,8 @@ def on_triple(worker, fields: list, inputs) -> list:
     """The crypto provider's Beaver triple: random a, b and c = a*b (or a@b), shared between
     the parties. Each party draws its shares from a stream seeded by the provider, so only
     the last party's share of c has to travel: it goes back to the caller, who hands it on
-    (alone, it is uniformly random). Returns [triple number, last c share]."""
+    (alone, it is uniformly random). Returns [dealer, triple number, last c share, and per party
+    a tag proving the number was dealt to it]."""
     _check(len(fields) == 4 and fields[0] in ("mul", "matmul"), "triple needs mul|matmul, 2 shapes, parties")
     op, shape_a, shape_b = fields[0], _shape(worker, fields[1], "a's shape"), _shape(worker, fields[2], "b's shape")
     parties = _party_ids(worker, fields[3])
@@ -187,22 +231,26 @@ def on_triple(worker, fields: list, inputs) -> list:
         worker._check_size(_Sized(shape_a[0] * shape_b[1]))
         if shape_a[0] * shape_a[1] * shape_b[1] > worker.MAX_OP_WORK:
             raise MalformedMessageError("mpc: matmul triple too large for this worker (MAX_OP_WORK)")
-    dealt = worker.__dict__.setdefault("_dealt_seeds", {})
+    # Seeds by party object: a party removed and made again under its id gets a new one.
+    dealt = worker.__dict__.setdefault("_dealt_seeds", weakref.WeakKeyDictionary())
+    dealer = [worker.id, incarnation(worker)]
     number = worker.__dict__["_triples_dealt"] = worker.__dict__.get("_triples_dealt", 0) + 1
     a = b = c_others = None
+    tags = []
     for i, party in enumerate(parties):
-        seed = dealt.get(party.id)
+        seed = dealt.get(party)
         if seed is None:
             seed = os.urandom(32)
-            worker._request(party, "mpc", ["seed", worker.id, seed])
-            dealt[party.id] = seed
+            worker._request(party, "mpc", ["seed", dealer, seed])
+            dealt[party] = seed
+        tags.append(triple_tag(seed, number))
         ai, bi, ci = triple_shares(SecureRandom(seed, number), op, shape_a, shape_b, i < len(parties) - 1)
         a = ai if a is None else a.add_(ai)
         b = bi if b is None else b.add_(bi)
         if ci is not None:
             c_others = ci if c_others is None else c_others.add_(ci)
     c = a @ b if op == "matmul" else a * b
-    return [number, c.sub_(c_others).bitwise_and_(MASK)]
+    return [dealer, number, c.sub_(c_others).bitwise_and_(MASK), tags]
 
 
 def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
@@ -218,10 +266,12 @@ def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
 
 def on_beaver_open(worker, fields: list, inputs) -> list:
     """This party's x - a and y - b: masked by the triple, safe to show to the caller."""
-    _check(len(fields) == 5 and fields[0] in ("mul", "matmul"), "beaver_open needs mul|matmul, x, y, a provider and a triple number")
+    _check(len(fields) == 6 and fields[0] in ("mul", "matmul") and type(fields[5]) is bytes,
+           "beaver_open needs mul|matmul, x, y, the dealer, a triple number and its tag")
     op, x, y = fields[0], _share(fields[1], "x"), _share(fields[2], "y")
     _check_product(worker, op, x, y)
-    a, b, _ = triple_shares(_dealer_stream(worker, fields[3], fields[4], True), op, x.shape, y.shape, False)
+    stream = _dealer_stream(worker, fields[3], fields[4], fields[5])
+    a, b, _ = triple_shares(stream, op, x.shape, y.shape, False)
     return [(x - a).bitwise_and_(MASK), (y - b).bitwise_and_(MASK)]
 
 
@@ -230,6 +280,7 @@ def _check_product(worker, op: str, x: torch.Tensor, y: torch.Tensor) -> None:
         _check(_broadcastable(list(x.shape), list(y.shape), worker), "the shapes do not broadcast")
     else:
         _check(x.dim() == 2 and y.dim() == 2 and x.shape[1] == y.shape[0], "matmul needs (m, k) and (k, n)")
+        worker._check_size(_Sized(x.shape[0] * y.shape[1]))  # the result, before it exists
         if x.shape[0] * x.shape[1] * y.shape[1] > worker.MAX_OP_WORK:
             raise MalformedMessageError("mpc: matmul too large for this worker (MAX_OP_WORK)")
 
@@ -240,14 +291,14 @@ def on_beaver_close(worker, fields: list, inputs) -> Meta:
     the others draw theirs again from the provider's stream."""
     _check(len(fields) == 9 and fields[0] in ("mul", "matmul") and type(fields[5]) is int
            and type(fields[6]) is int and type(fields[7]) is int, "beaver_close: wrong fields")
-    op, d, e, provider_id, number, index, parties, divisor, c_last = fields
+    op, d, e, dealer, number, index, parties, divisor, c_last = fields
     _check(0 <= index < parties <= MAX_PARTIES and divisor >= 0, "bad party index or divisor")
     last = index == parties - 1
     _check((c_last is None) != last, "the last party, and only it, gets its share of c")
     _public(d, "d")
     _public(e, "e")
     _check_product(worker, op, d, e)
-    a, b, c = triple_shares(_dealer_stream(worker, provider_id, number, False), op, d.shape, e.shape, not last)
+    a, b, c = triple_shares(_dealer_stream(worker, dealer, number), op, d.shape, e.shape, not last)
     if last:
         c = _public(c_last, "c", None)
         _check(tuple(c.shape) == ((d.shape[0], e.shape[1]) if op == "matmul" else broadcast_shape(d.shape, e.shape)),
@@ -303,11 +354,8 @@ def on_public_mul(worker, fields: list, inputs) -> Meta:
         z = x * pub
     else:
         a, b = (x, pub) if right else (pub, x)
-        _check(a.dim() == 2 and b.dim() == 2 and a.shape[1] == b.shape[0], "matmul needs (m, k) and (k, n)")
-        if a.shape[0] * a.shape[1] * b.shape[1] > worker.MAX_OP_WORK:
-            raise MalformedMessageError("mpc: matmul too large for this worker (MAX_OP_WORK)")
+        _check_product(worker, "matmul", a, b)
         z = a @ b
-    worker._check_size(z)
     z.bitwise_and_(MASK)
     if divisor > 1:
         _check(index in (0, 1), "a share holder can divide its share only when there are 2 parties")
@@ -390,6 +438,10 @@ def on_mpc(worker, fields: list, inputs) -> bytes:
     _check(len(fields) >= 1 and type(fields[0]) is str and fields[0] in STEPS,
            "unknown step" if not fields or type(fields[0]) is not str
            else f"unknown step {fields[0][:40]!r}")
+    for value in fields[1:]:  # every tensor the request carries, inline or named, within limits
+        for t in (value if type(value) is list else (value,)):
+            if isinstance(t, torch.Tensor):
+                worker._check_size(t)
     result = STEPS[fields[0]](worker, fields[1:], inputs)
     if type(result) is Meta:
         return codec.encode_pointer_reply(result.id, worker._store.objects[result.id])
