@@ -163,7 +163,7 @@ def msb(x):
     parties, shape = x.parties, list(x.shape)
     ids = [p.id for p in parties]
     state_id, masks = me._request(provider, "mpc", ["cmp_setup", shape, ids])
-    registry.activity.record(provider.id, "comparison", _numel(shape), ids)
+    registry.activity.record(provider.id, "comparison", _numel(shape), ids, delivered=masks)
     r = [PointerTensor(p, m[0], x.shape, torch.int64, owner=me) for p, m in zip(parties, masks)]
     bits = [PointerTensor(p, m[1], (*x.shape, POSITIONS), torch.int16, owner=me)
             for p, m in zip(parties, masks)]
