@@ -51,3 +51,12 @@ def test_network_benchmark_runs_and_its_transfers_arrive_intact():
                 "ours: x.send(bob) / ptr.get()", "raw pyzmq, zero-copy"):
         assert row in out
     assert "data intact after send and get: ok" in out and "objects on bob at the end: 0" in out
+
+
+def test_smpc_benchmark_runs_and_its_correctness_check_passes():
+    out = run("bench_smpc.py", "--quick", "--no-peer")  # exit status 1 if a shared op's result is off
+    assert "max |error| " in out and "FAILED" not in out
+    for row in ("shared * shared", "shared.mm(shared)", "F.relu(shared)", "shared + shared",
+                "ours, shared", "plain torch, same init", "accuracy after each epoch"):
+        assert row in out
+    assert "{'bob': 0, 'alice': 0, 'james': 0} once they are dropped" in out
