@@ -1158,3 +1158,21 @@ def test_every_repr_is_printable(trio):
     assert "FixedPrecisionTensor>[AdditiveSharingTensor]" in repr(model.bias)
     remove_worker(alice)
     assert "alice" in repr(shared)  # still printable once a party is gone
+
+
+def test_relu_s_gradient_reuses_the_forward_comparison(bob, alice, james):
+    """relu keeps its 0/1 mask for the backward pass: one comparison per relu, not two, and the
+    gradients equal plain autograd's."""
+    from jupyter_syft.crypto import registry
+
+    x = torch.tensor([[1.0, -2.0], [3.0, -4.0]])
+    w = torch.tensor([[0.5, -1.0], [-2.0, 0.25]])
+    xs = x.fix_precision().share(bob, alice, crypto_provider=james, requires_grad=True)
+    ws = w.fix_precision().share(bob, alice, crypto_provider=james, requires_grad=True)
+    before = registry.activity.providers.get("james", {}).get("comparisons", 0)
+    torch.relu(xs.mm(ws)).sum().backward()
+    assert registry.activity.providers["james"]["comparisons"] - before == 1
+    xp, wp = x.clone().requires_grad_(), w.clone().requires_grad_()
+    torch.relu(xp.mm(wp)).sum().backward()
+    torch.testing.assert_close(xs.grad.get().float_precision(), xp.grad, atol=2e-3, rtol=0)
+    torch.testing.assert_close(ws.grad.get().float_precision(), wp.grad, atol=2e-3, rtol=0)

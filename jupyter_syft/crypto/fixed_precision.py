@@ -332,9 +332,10 @@ def _relu(args, kwargs):
     x = args[0]
     if x.is_shared:
         out, positive = ring.relu(x.child, keep_mask=True)
-        result = x._like(out)
-        result._positive = positive  # reused by the gradient: no second comparison
-        return result
+        # Kept on the shared integers, which every alias of the result shares: autograd hands
+        # the backward a new wrapper around the same child, not the result itself.
+        out._positive = positive  # reused by the gradient: no second comparison
+        return x._like(out)
     return x._like(torch.relu(x.child))
 
 
@@ -342,7 +343,7 @@ def _threshold_backward(args, kwargs):
     grad, result, threshold = args
     if threshold != 0:
         raise NotImplementedError("only relu's gradient (threshold 0) is available")
-    positive = getattr(result, "_positive", None)
+    positive = getattr(result.child, "_positive", None)
     if positive is None:
         positive = (result.child > 0).to(torch.int64) if not result.is_shared else \
             ring.is_negative(ring.neg(result.child))  # x > 0 exactly when -x < 0
