@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: setup lab test bench notebooks chromium
+.PHONY: setup lab test test-ray bench bench-ray notebooks chromium
 
 # torch==2.13.0 goes first, on its own: that pin takes the local CPU wheel, while letting pip
 # resolve our torch range would download a CUDA build of several GB.
@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml jupyter_syft/labextension/package.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,lab]'
+	$(PY) -m pip install --quiet -e '.[test,lab,ray]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -38,9 +38,19 @@ chromium:
 
 test: setup chromium
 	$(PY) -m pytest
+	$(MAKE) test-ray
+
+# Ray binds the machine's own address by default: the Ray tests and benchmark run in a network
+# namespace of their own with only loopback (as root `unshare -n`; otherwise a user namespace).
+NETNS := $(if $(filter 0,$(shell id -u)),unshare -n,unshare -rn)
+test-ray: setup
+	$(NETNS) sh -c 'ip link set lo up && $(PY) -m pytest -o addopts="" -p no:cacheprovider tests/ray_cluster'
 
 bench: setup
 	$(PY) bench/bench_core.py
 	$(PY) bench/bench_extension.py
 	$(PY) bench/bench_federated.py
 	$(PY) bench/bench_part07.py
+
+bench-ray: setup
+	$(NETNS) sh -c 'ip link set lo up && $(PY) bench/bench_ray.py'
