@@ -21,6 +21,9 @@ from .. import codec
 from ..exceptions import SyftError
 
 
+MIN_CHUNK = 64  # workers in one actor call of a round, at least (an actor call costs ~2 ms)
+
+
 class RoundFailedError(SyftError):
     """A FedAvg round with on_failure="raise" lost an actor (or ran out of time)."""
 
@@ -73,6 +76,11 @@ class Round:
         return (f"<FedAvg round {state}: {p['workers_done']}/{p['workers']} workers{failed}, "
                 f"{p['elapsed_s']:.2f} s, straggler {p['straggler_s']:.2f} s>")
 
+    def _repr_html_(self) -> str:
+        from .view import round_html
+
+        return round_html(self.progress())
+
     # --- the result ----------------------------------------------------------------------------
     def wait(self, timeout: Optional[float] = None) -> "Round":
         """Wait for the round (raises what the round raised)."""
@@ -83,6 +91,37 @@ class Round:
         return self
 
     result = wait
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return getattr(get_ipython(), "kernel", None) is not None
+    except ImportError:
+        return False
+
+
+def _live_view(state: Round, then: Optional[Callable[[Round], None]]) -> Callable[[Round], None]:
+    """Show the round's progress now and update that output as results arrive."""
+    from IPython.display import HTML, display
+
+    from .view import round_html
+
+    handle = display(HTML(round_html(state.progress())), display_id=True)
+    last = [0.0]
+
+    def update(r: Round) -> None:
+        now = time.monotonic()
+        if r.done or now - last[0] >= 0.25:
+            last[0] = now
+            try:
+                handle.update(HTML(round_html(r.progress())))
+            except Exception:  # a view must never break a round
+                pass
+        if then is not None:
+            then(r)
+    return update
 
 
 def histogram(times: Sequence[float], bins: int = 10) -> dict:
@@ -111,10 +150,12 @@ def _spec(train: Any, epochs: int, batch_size: int) -> dict:
 def fedavg_round(pool, model: Any, train: Any, workers: Optional[Sequence[Any]] = None, epochs: int = 1,
                  batch_size: int = 8, on_failure: str = "raise", timeout: Optional[float] = None,
                  block: bool = True, chunks_per_actor: int = 8,
-                 progress: Optional[Callable[[Round], None]] = None) -> Round:
+                 progress: Optional[Callable[[Round], None]] = None, show: Optional[bool] = None) -> Round:
     """One round. ``model``: an nn.Module (updated in place with the average) or a list of
     tensors; ``train``: a built plan ``(data, target, *params)`` that updates the parameters in
-    place, or a function ``step(data, target, params)``. ``workers``: ids (all by default)."""
+    place, or a function ``step(data, target, params)``. ``workers``: ids (all by default).
+    ``show`` (default: in a Jupyter kernel, when ``block=False``): a progress view in the cell's
+    output, updated as results arrive (at most four times a second)."""
     if on_failure not in ("raise", "skip"):
         raise ValueError('on_failure is "raise" or "skip"')
     module = model if isinstance(model, torch.nn.Module) else None
@@ -124,6 +165,8 @@ def fedavg_round(pool, model: Any, train: Any, workers: Optional[Sequence[Any]] 
     state = Round(len(ids), len(pool.actors))
     pool.rounds.append(state)
     del pool.rounds[:-20]
+    if show if show is not None else (not block and _in_kernel()):
+        progress = _live_view(state, progress)
 
     def run() -> None:
         try:
@@ -161,12 +204,13 @@ def _run(pool, state: Round, spec: dict, params: List[torch.Tensor], ids: Sequen
     pending: Dict[Any, tuple] = {}  # ref -> (host, workers of the chunk)
     left: Dict[int, int] = {}  # host -> chunks not yet back
     for host, workers in per_host.items():
-        size = max(1, -(-len(workers) // chunks_per_actor))
+        # a few calls per actor, for progress and stragglers; not one per handful of workers
+        size = max(MIN_CHUNK, -(-len(workers) // chunks_per_actor))
         chunks = [workers[i:i + size] for i in range(0, len(workers), size)]
         left[host] = len(chunks)
         for chunk in chunks:
             pending[pool.actors[host].train.remote(spec_ref, global_ref, chunk)] = (host, chunk)
-    sums = [torch.zeros_like(p) for p in params]
+    sums = [torch.zeros_like(p, dtype=torch.float64) for p in params]
     deadline = None if timeout is None else time.monotonic() + timeout
     while pending:
         wait_s = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -191,8 +235,11 @@ def _run(pool, state: Round, spec: dict, params: List[torch.Tensor], ids: Sequen
                 del pending[r]
             state.failed.setdefault(host, []).extend(chunk + lost)
             if on_failure == "raise":
-                for r in pending:
-                    ray.cancel(r)
+                for r in pending:  # queued calls to the other actors are not run for nothing
+                    try:
+                        ray.cancel(r)
+                    except Exception:
+                        pass
                 raise RoundFailedError(
                     f"Ray actor {host} died during the round ({type(e).__name__}); it hosted "
                     f"{len(state.failed[host])} of this round's workers: "
@@ -213,4 +260,4 @@ def _run(pool, state: Round, spec: dict, params: List[torch.Tensor], ids: Sequen
     if state.rows == 0:
         raise RoundFailedError("no worker trained in this round (no partitions, or every actor failed)",
                                state.failed)
-    state.params = [s / state.rows for s in sums]
+    state.params = [(s / state.rows).to(p.dtype) for s, p in zip(sums, params)]

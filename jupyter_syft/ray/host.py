@@ -114,7 +114,9 @@ class WorkerHost:
         params0 = codec.decode(global_bytes)
         step = _make_step(spec)
         epochs, batch = spec["epochs"], spec["batch_size"]
-        sums = [torch.zeros_like(p) for p in params0]
+        # sums of up to thousands of weighted models: in float64, so the order of the terms
+        # (which differs from a sequential loop's) does not show in a float32 average
+        sums = [torch.zeros_like(p, dtype=torch.float64) for p in params0]
         rows_total, times, missing = 0, [], []
         for worker_id in worker_ids:
             start = time.perf_counter()

@@ -164,6 +164,21 @@ class RayWorkerPool:
         return {"id": worker_id, "host": host, "node_id": self.where[host]["node_id"], "objects": row[1],
                 "bytes": row[2], "messages": row[3], "bytes_in": row[4], "bytes_out": row[5]}
 
+    def _repr_html_(self) -> str:
+        from .view import pool_html
+
+        return pool_html(self.summary())
+
+    def show(self, worker: Any = None):
+        """The pool's summary, or one worker drilled into (``pool.show("worker-7")``)."""
+        from .view import HTML, pool_html, worker_html
+
+        if worker is None:
+            return HTML(pool_html(self.summary()), repr(self))
+        info = self.worker_summary(worker)
+        return HTML(worker_html(info, self[info["id"]]._objects),
+                    f"<RayHostedWorker id:{info['id']} host:{info['host']} #objects:{info['objects']}>")
+
     def __repr__(self) -> str:
         return f"<RayWorkerPool workers:{len(self._ids)} actors:{len(self.actors)} dead:{len(self.dead)}>"
 

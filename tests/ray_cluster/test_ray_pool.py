@@ -121,7 +121,7 @@ def make_plan(model):
 def sequential_fedavg(model, indices):
     """The same round in one process with plain torch: each client trains a copy of the global
     model on its rows for one epoch (SGD), and the copies are averaged by rows."""
-    total, sums = 0, [torch.zeros_like(p) for p in model.parameters()]
+    total, sums = 0, [torch.zeros_like(p, dtype=torch.float64) for p in model.parameters()]
     for i in indices:
         local = make_model()
         local.load_state_dict(model.state_dict())
@@ -134,7 +134,7 @@ def sequential_fedavg(model, indices):
         for s, p in zip(sums, local.parameters()):
             s.add_(p.detach(), alpha=len(data))
         total += len(data)
-    return [s / total for s in sums]
+    return [(s / total).float() for s in sums]
 
 
 def assert_params_equal(got, expected):
@@ -179,8 +179,21 @@ def test_partitions_made_on_the_actors_and_tutorial_code_unchanged(pool):
     plan_ptr(data_ptr, target_ptr, *params)
     expected = sequential_fedavg(model, [3])
     assert_params_equal([p.get() for p in params], expected)
+    # Part 02: a model sent to the worker, trained there on its partition, brought home
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    model.send(w)
+    opt.zero_grad()
+    loss = ((model(data_ptr) - target_ptr) ** 2).mean()
+    loss.backward()
+    opt.step()
+    model.get()
+    assert_params_equal(list(model.parameters()), expected)
     summary = pool.worker_summary("worker-3")
     assert summary["host"] == 1 and summary["objects"] >= 3 and summary["messages"] > 0
+    shown = pool.show("worker-3")  # one worker drilled into
+    assert repr(shown) == f"<RayHostedWorker id:worker-3 host:1 #objects:{summary['objects']}>"
+    assert "<b>worker-3</b> on actor 1" in shown._repr_html_() and "[8, 13]" in shown._repr_html_()
 
 
 def test_round_equals_sequential_fedavg(pool):
@@ -204,6 +217,9 @@ def test_round_equals_sequential_fedavg(pool):
     assert running.done and running.progress()["workers_done"] == 40
     assert_params_equal(list(model.parameters()), expected2)
     assert sum(pool.summary()["round_times"]["counts"]) == 40
+    html = pool._repr_html_()  # the summary view: counts per actor and node, a histogram
+    assert "40 workers on 2 actors, 2 node(s)" in html and "worker time in the last round" in html
+    assert "FedAvg round done: 40/40 workers" in running._repr_html_()
 
 
 def _dies_on_worker_5(data, target, params):
@@ -227,6 +243,7 @@ def test_a_killed_actor_is_reported_with_its_workers(pool):
     # the actor's workers now say so, at once
     with pytest.raises(WorkerUnreachableError, match="Ray actor 1 of the pool is dead"):
         torch.tensor([1.0]).send(pool["worker-7"])
+    assert "dead actors: 1" in pool._repr_html_()
     # skip: the round completes with the other actor's workers
     result = pool.fedavg(model, make_plan(model), on_failure="skip", timeout=120)
     survivors = [i for i in range(40) if i % 2 == 0]
