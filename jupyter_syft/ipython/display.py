@@ -7,9 +7,8 @@ from typing import Any, Callable, Dict, List, Tuple
 from ..pointers import PointerTensor
 from ..store import ObjectsDict
 from ..workers.base import BaseWorker, get_worker
-from ..workers.client import NetworkWorker
 from ..workers.server import WorkerServer
-from ..widgets import LiveViews
+from ..widgets import LiveViews, remote
 from .output_cache import CachedPointer
 
 
@@ -54,7 +53,7 @@ class Formatters:
 
     def _objects(self, objects: ObjectsDict):
         worker = get_worker(objects.worker_id)
-        if worker._store.objects is not objects and not isinstance(worker, NetworkWorker):
+        if worker._store.objects is not objects and not remote.is_network(worker):
             return None
         data = _bundle(self.live.worker_view(worker), "")
         del data["text/plain"]  # IPython pretty-prints the dict itself, as it did for PySyft's

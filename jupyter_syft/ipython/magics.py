@@ -11,6 +11,7 @@ from ..exceptions import WorkerNotFoundError
 from ..pointers import LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, get_worker
 from ..workers.client import NetworkWorker
+from ..widgets import remote
 from .output_cache import CachedPointer
 
 USAGE = ("usage: %syft [dashboard] | %syft show WORKER_OR_POINTER | %syft del POINTER [POINTER ...] "
@@ -131,7 +132,7 @@ class SyftMagics(Magics):
             workers = [by_id[a] for a in args]
         failed = []
         for worker in workers:
-            if isinstance(worker, NetworkWorker):  # its objects live in its server: delete them there
+            if remote.is_network(worker):  # its objects live in its server (an actor): delete them there
                 try:
                     _reset_network_worker(worker)
                 except Exception as e:

@@ -41,12 +41,11 @@ class WorkerHost:
         return {"host": self.index, "pid": os.getpid(), "node_id": node}
 
     def add_workers(self, ids: Sequence[Any]) -> int:
-        from ..workers.virtual import VirtualWorker
         from ..workers.base import _WORKERS
 
         for worker_id in ids:
             if worker_id not in self.workers:
-                worker = VirtualWorker(self.hook, id=worker_id)
+                worker = _hosted_worker_class()(self.hook, id=worker_id)
                 self.workers[worker_id] = worker
         # the host serves requests itself: the worker registry only helps pointer chains between
         # this host's own workers
@@ -155,6 +154,32 @@ class WorkerHost:
             t = worker.traffic
             rows.append([worker_id, len(objects), held, t["messages"], t["bytes_in"], t["bytes_out"]])
         return {"host": self.index, "pid": os.getpid(), "workers": rows}
+
+
+_HOSTED = None
+
+
+def _hosted_worker_class():
+    """A virtual worker that also answers "summary" (its objects described, small ones with their
+    values), as a network server's client namespace does: the notebook's views list it that way."""
+    global _HOSTED
+    if _HOSTED is None:
+        from ..workers.namespace import ClientNamespace
+        from ..workers.virtual import VirtualWorker
+
+        class HostedWorker(VirtualWorker):
+            SUMMARY_VALUES_UP_TO = ClientNamespace.SUMMARY_VALUES_UP_TO
+            _on_summary = ClientNamespace._on_summary
+
+            def __init__(self, hook=None, id: Any = 0) -> None:
+                super().__init__(hook, id=id)
+                self._handlers["summary"] = self._on_summary
+
+            def is_private(self, obj_id: Any) -> bool:
+                return False
+
+        _HOSTED = HostedWorker
+    return _HOSTED
 
 
 def _make_step(spec: dict) -> Callable:

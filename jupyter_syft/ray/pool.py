@@ -97,14 +97,20 @@ class RayWorkerPool:
         return self[key]
 
     # --- calls to actors ---------------------------------------------------------------------
-    def _call(self, host: int, method: str, *args: Any, workers: Sequence[Any] = ()) -> Any:
+    def _call(self, host: int, method: str, *args: Any, workers: Sequence[Any] = (),
+              timeout: Optional[float] = None) -> Any:
         if host in self.dead:
             raise WorkerUnreachableError(
                 f"Ray actor {host} of the pool is dead ({self.dead[host]}); it hosted "
                 f"{self.hosted_count(host)} workers, {', '.join(map(str, workers))} among them")
         try:
-            return self._ray.get(getattr(self.actors[host], method).remote(*args))
-        except (self._ray.exceptions.RayActorError, self._ray.exceptions.ActorDiedError) as e:
+            wait = None if timeout is None or timeout == float("inf") else timeout
+            return self._ray.get(getattr(self.actors[host], method).remote(*args), timeout=wait)
+        except self._ray.exceptions.GetTimeoutError:
+            raise WorkerUnreachableError(
+                f"{', '.join(map(str, workers))} on Ray actor {host} did not answer within {timeout:g} s; "
+                "the request may or may not have run there") from None
+        except self._ray.exceptions.RayActorError as e:
             self.dead[host] = type(e).__name__
             raise unreachable(self, host, workers or self.hosted(host)[:5], e) from None
 

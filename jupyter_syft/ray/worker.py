@@ -13,15 +13,24 @@ from ..workers.base import BaseWorker, collect_garbage
 
 
 class RayHostedWorker(BaseWorker):
-    def __init__(self, pool, id: Any, host: int) -> None:
+    # The views list its objects from its host's summary, as a network worker's (widgets/remote.py).
+    objects_elsewhere = True
+
+    def __init__(self, pool, id: Any, host: int, timeout: float = float("inf")) -> None:
         super().__init__(id, is_client_worker=False)
         self.pool, self.host = pool, host
+        self.timeout = timeout  # seconds a request may take (no limit: a dead actor answers at once)
+
+    @property
+    def address(self) -> str:
+        node = self.pool.where[self.host].get("node_id") or "?"
+        return f"Ray actor {self.host}, node {node[:8]}"
 
     def __repr__(self) -> str:  # no remote call: a repr must not hang on a dead actor
         return f"<{type(self).__name__} id:{self.id} host:{self.host}>"
 
     def recv_msg(self, data: bytes) -> bytes:
-        return self.pool._call(self.host, "recv", self.id, data, workers=[self.id])
+        return self.pool._call(self.host, "recv", self.id, data, workers=[self.id], timeout=self.timeout)
 
     @property
     def _objects(self):

@@ -53,7 +53,9 @@ _stores: "weakref.WeakKeyDictionary[NetworkWorker, RemoteStore]" = weakref.WeakK
 
 
 def is_network(worker: Any) -> bool:
-    return isinstance(worker, NetworkWorker)
+    """A worker whose objects live in another process (a NetworkWorker's server, a Ray actor):
+    its views come from its summary."""
+    return isinstance(worker, NetworkWorker) or getattr(type(worker), "objects_elsewhere", False)
 
 
 def store_of(worker: NetworkWorker) -> RemoteStore:

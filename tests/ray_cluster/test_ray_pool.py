@@ -264,6 +264,24 @@ def test_an_actor_killed_by_ray_kill(pool):
     assert result.workers_done == 20 and sorted(result.failed) == [0]
 
 
+def test_a_hosted_workers_view_lists_its_actors_summary(pool, live):
+    """The worker views (`w`, `w._objects`, %syft, the side panel) list a Ray-hosted worker as a
+    network worker's: from one summary request to its actor."""
+    pool.partition(partition)
+    w = pool["worker-9"]
+    x = torch.tensor([1, 2, 3]).send(w)
+    view = live.worker_view(w)
+    snap = view.snapshot
+    assert w._store.objects == {}  # nothing lives in the notebook
+    assert snap["network"]["address"] == w.address == f"Ray actor 1, node {pool.node_of('worker-9')[:8]}"
+    assert snap["network"]["status"] == "ok"
+    rows = {r["id"]: r for r in snap["rows"]}
+    assert rows[x.id_at_location]["preview"] == "[1, 2, 3]"
+    assert sorted(r["shape"] for r in rows.values()) == [[3], [8, 1], [8, 13]]
+    assert [r["preview"] for r in rows.values() if r["shape"] == [8, 13]] == ["(104 values)"]
+    assert f"network worker at {w.address}" in view.value
+
+
 def test_zz_ray_is_shut_down_and_no_process_is_left(cluster):
     assert _ray_processes(cluster.netns), "the cluster's processes should be visible while it runs"
     cluster.stop()
