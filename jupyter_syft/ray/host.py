@@ -69,9 +69,6 @@ class WorkerHost:
                 "WorkerNotFoundError", f"there is no worker with id {worker_id!r} on this host")
         return worker.recv_msg(data)
 
-    def recv_many(self, items: Sequence[Tuple[Any, bytes]]) -> List[bytes]:
-        return [self.recv(worker_id, data) for worker_id, data in items]
-
     def objects(self, worker_id: Any) -> bytes:
         """A worker's objects, tensors only, as codec bytes of [[id, tensor], ...]."""
         worker = self.workers[worker_id]
