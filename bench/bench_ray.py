@@ -31,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -206,7 +207,7 @@ def run_ours_and_plain(sizes, rounds, log):
 
 
 def run_flower(python, sizes, rounds, actors, log):
-    path = "/tmp/bench_ray_flower_%d.json" % os.getpid()
+    path = os.path.join(tempfile.gettempdir(), "bench_ray_flower_%d.json" % os.getpid())
     cmd = [python, str(BENCH / "peer_flower.py"), "--clients", *map(str, sizes),
            "--rounds", *map(str, rounds), "--actors", str(actors), "--json", path]
     log("flower: " + " ".join(cmd[1:]))
