@@ -14,7 +14,6 @@ party (``dealt(worker_id, obj_id)``): a comparison's masks (r and its bits) are 
 parties' stores until the comparison uses them up, and a view labels them "mask from james"
 instead of showing them as ordinary tensors. (Triples travel as seeds and leave no objects.)
 """
-import itertools
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -52,15 +51,6 @@ def shared_values() -> List[Dict[str, Any]]:
     return out
 
 
-def share_of(worker_id: Any, obj_id: int):
-    """(secret id, share number from 1, number of shares) if that object is a live share."""
-    for t in list(_live):
-        for k, s in enumerate(t._shares):
-            if s._location.id == worker_id and s._id_at_location == obj_id:
-                return t.secret_id, k + 1, len(t._shares)
-    return None
-
-
 class Activity:
     def __init__(self) -> None:
         self.listeners: List[Listener] = []
@@ -84,9 +74,8 @@ class Activity:
                delivered: Optional[Sequence[Sequence[int]]] = None) -> None:
         """kind: "triple" (a Beaver triple for one product) or "comparison" (masks for one
         comparison); elements: how many numbers it covered; delivered: per party, the ids of
-        the objects the provider put there (``PARTS[kind]`` in order). Without it, and for
-        workers of this process, they are the newest objects of each party's store: record()
-        runs right after the provider's reply, before anything else reaches the parties."""
+        the objects the provider put there (``PARTS[kind]`` in order); without it, nothing is
+        labelled."""
         counts = self.providers.setdefault(provider_id, {"triples": 0, "triple_elements": 0,
                                                          "comparisons": 0, "compared": 0})
         if kind == "triple":
@@ -98,9 +87,7 @@ class Activity:
         if not self.listeners:
             return
         parts = PARTS.get(kind, ())
-        if parts:
-            if delivered is None:
-                delivered = [_newest(party, len(parts)) for party in parties]
+        if parts and delivered is not None:
             for party, ids in zip(parties, delivered):
                 for part, obj_id in zip(parts, ids):
                     self.delivered[(str(party), obj_id)] = {"provider": str(provider_id), "kind": kind,
@@ -119,21 +106,6 @@ class Activity:
     def snapshot(self) -> Dict[str, Any]:
         return {"providers": {str(k): dict(v) for k, v in self.providers.items()},
                 "recent": list(self.recent)}
-
-
-def _newest(party: Any, k: int) -> List[int]:
-    """The ids of the k objects stored last on a worker of this process (none for a network
-    worker, whose store is in its server)."""
-    from ..workers.base import get_worker
-    from ..workers.client import NetworkWorker
-
-    try:
-        worker = get_worker(party)
-        if isinstance(worker, NetworkWorker):
-            return []
-        return list(itertools.islice(reversed(worker._store.objects), k))[::-1]
-    except Exception:  # a worker removed meanwhile: nothing to label
-        return []
 
 
 activity = Activity()
