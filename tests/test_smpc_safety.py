@@ -300,7 +300,7 @@ def cases():
     add("cmp_open", "three fields", lambda a: [a.X, a.masks[0], a.X])
     # cmp_terms: [c, bits, seed, index, provider, comparison]
     good_terms = lambda a, **k: [k.get("c", i64(3)), k.get("bits", a.masks[1]), k.get("seed", SEED16),  # noqa: E731
-                                 k.get("index", 1), k.get("provider", a.DEALER), k.get("state", a.state_id)]
+                                 k.get("index", 1), k.get("provider", "james"), k.get("state", a.state_id)]
     add("cmp_terms", "nothing", lambda a: [])
     add("cmp_terms", "five fields", lambda a: good_terms(a)[:5])
     add("cmp_terms", "15-byte seed", lambda a: good_terms(a, seed=bytes(15)))
@@ -481,4 +481,48 @@ def test_opening_a_far_triple_number_does_not_stop_later_products(arena):
     ok, value = mpc(a.bob, "beaver_open", "mul", a.X, a.Y, a.DEALER, 2 ** 62 - 1, bytes(16))
     assert not ok and "not dealt" in value[1], value  # a made-up number does not open
     assert len(seed) == 32  # only the provider's seed makes a valid tag
+    a.check_serving()
+
+
+# --- floods and half-made deliveries ---------------------------------------------------------
+def test_a_flood_of_seeds_is_refused_and_does_not_push_out_the_real_dealer(arena, monkeypatch):
+    """Seeds beyond MAX_SEEDS are refused, not made room for: the provider that already dealt
+    to bob keeps working."""
+    a = arena
+    monkeypatch.setattr(party, "MAX_SEEDS", len(a.bob._dealer_seeds) + 3)
+    results = [mpc(a.bob, "seed", [f"fake{i}", i], SEED32)[0] for i in range(10)]
+    assert results == [True] * 3 + [False] * 7
+    a.check_serving()
+
+
+def test_a_comparison_refused_by_one_party_leaves_nothing_anywhere(arena):
+    """alice refuses her masks (too large for her): bob's are taken back, and james keeps no
+    open comparison for it."""
+    a = arena
+    before = {w.id: set(w._objects) for w in a.workers}
+    pending = set(a.james._comparisons)
+    a.alice.MAX_TENSOR_NUMEL = 3 * 64 - 1  # bob takes the 3 x 64 mask bits, alice does not
+    ok, value = mpc(a.james, "cmp_setup", [3], ["bob", "alice"])
+    assert not ok and value[0] == "ResourceLimitError", value
+    assert set(a.james._comparisons) == pending
+    assert {w.id: set(w._objects) for w in a.workers} == before
+
+
+def test_a_comparison_flood_is_refused_and_leaves_open_comparisons_alone(arena, monkeypatch):
+    a = arena
+    from jupyter_syft.crypto import compare as cmp
+    monkeypatch.setattr(cmp, "MAX_PENDING", len(a.james._comparisons) + 1)
+    assert mpc(a.james, "cmp_setup", [3], ["bob", "alice"])[0]
+    ok, value = mpc(a.james, "cmp_setup", [3], ["bob", "alice"])
+    assert not ok and "at most" in value[1]
+    assert a.state_id in a.james._comparisons
+
+
+def test_only_the_triple_opened_last_can_be_closed(arena):
+    """Closing a future triple would hand out its shares before it masks anything."""
+    a = arena
+    future = a.used_triple + 5
+    fields = ["mul", i64(3), i64(3), a.DEALER, future, 0, 2, 1, None]
+    ok, value = mpc(a.bob, "beaver_close", *fields)
+    assert not ok and "opened last" in value[1]
     a.check_serving()

@@ -28,7 +28,7 @@ from typing import Any, List
 
 import torch
 
-from ..exceptions import MalformedMessageError
+from ..exceptions import MalformedMessageError, ResourceLimitError
 from . import registry
 from .rng import MASK, SecureRandom
 
@@ -77,13 +77,14 @@ def provider_setup(worker, shape: List[int], parties: list) -> list:
     bit_shares.append(_mod_p(last))
     ring_shares = split(rng, r, len(parties))
     pending = worker.__dict__.setdefault("_comparisons", {})
-    while len(pending) >= MAX_PENDING:  # an abandoned comparison must not hold memory forever
-        pending.pop(next(iter(pending)))
+    if len(pending) >= MAX_PENDING:  # refused, not evicted: others' comparisons stay open
+        raise ResourceLimitError(f"{worker.id} keeps at most {MAX_PENDING} comparisons open")
     state_id = worker._fresh_id()
-    pending[state_id] = {"msb_r": (r.reshape(n) >> 61) & 1, "sum": torch.zeros(n, POSITIONS, dtype=torch.float32),
+    state = {"msb_r": (r.reshape(n) >> 61) & 1, "sum": torch.zeros(n, POSITIONS, dtype=torch.float32),
                          "seen": set(), "parties": len(parties), "n": n, "shape": tuple(shape)}
     ids = deliver(worker, parties, [[rs, bs.to(torch.int16).view(*shape, POSITIONS)]
                                     for rs, bs in zip(ring_shares, bit_shares)])
+    pending[state_id] = state  # only once every party has its masks
     return [state_id, ids]
 
 

@@ -84,19 +84,27 @@ def split(rng: SecureRandom, secret: torch.Tensor, n: int) -> List[torch.Tensor]
 
 def deliver(worker, parties: list, per_party: List[List[torch.Tensor]]) -> List[List[int]]:
     """Hand each party its tensors, worker to worker; returns their ids there. A party that is
-    this worker keeps them directly."""
-    ids = []
-    for party, tensors in zip(parties, per_party):
-        if party is worker:
-            kept = []
-            for t in tensors:
-                obj_id = worker._fresh_id()
-                worker._store.set(obj_id, t)
-                kept.append(obj_id)
-            ids.append(kept)
-        else:
-            ids.append(worker._request(party, "mpc", ["keep", tensors]))
-    return ids
+    this worker keeps them directly, and last. If a party refuses, what the others were
+    already handed is taken back: a step that fails keeps nothing anywhere."""
+    order = sorted(range(len(parties)), key=lambda i: parties[i] is worker)
+    ids: Dict[int, List[int]] = {}
+    try:
+        for i in order:
+            if parties[i] is worker:
+                ids[i] = [_keep(worker, t).id for t in per_party[i]]
+            else:
+                ids[i] = worker._request(parties[i], "mpc", ["keep", per_party[i]])
+    except Exception:
+        for i, kept in ids.items():
+            try:
+                if parties[i] is worker:
+                    worker._store.discard(kept)
+                else:
+                    worker.delete_remote(parties[i], kept, now=True)
+            except Exception:  # a party gone meanwhile: nothing left to take back there
+                pass
+        raise
+    return [ids[i] for i in range(len(parties))]
 
 
 def _keep(worker, t: torch.Tensor) -> Meta:
@@ -136,23 +144,12 @@ def on_share(worker, fields: list, inputs) -> list:
     x = _share(fields[0], "the tensor to share")
     parties = _party_ids(worker, fields[1])
     shares = split(worker.secure_random, x & MASK, len(parties))
-    order = sorted(range(len(parties)), key=lambda i: parties[i] is worker)  # own share last
-    ids: Dict[int, int] = {}
-    try:
-        for i in order:
-            ids[i] = deliver(worker, [parties[i]], [[shares[i]]])[0][0]
-    except Exception:  # a party refused: take back the shares already handed out
-        for i, obj_id in ids.items():
-            if parties[i] is not worker:
-                try:
-                    worker.delete_remote(parties[i], [obj_id], now=True)
-                except Exception:
-                    pass
-        raise
-    return [[p.id, ids[i]] for i, p in enumerate(parties)]
+    ids = deliver(worker, parties, [[s] for s in shares])
+    return [[p.id, i[0]] for p, i in zip(parties, ids)]
 
 
-MAX_SEEDS = 1024  # dealers a party remembers; the oldest is forgotten first
+
+MAX_SEEDS = 1024  # dealers a party remembers
 
 
 def on_seed(worker, fields: list, inputs) -> None:
@@ -165,8 +162,8 @@ def on_seed(worker, fields: list, inputs) -> None:
     seeds = worker.__dict__.setdefault("_dealer_seeds", OrderedDict())
     key = tuple(fields[0])
     _check(key not in seeds, f"{worker.id} already has a seed from that provider")
-    while len(seeds) >= MAX_SEEDS:
-        seeds.popitem(last=False)
+    if len(seeds) >= MAX_SEEDS:  # refused, not evicted: a flood must not push out a real dealer
+        raise MalformedMessageError(f"mpc: {worker.id} keeps seeds from at most {MAX_SEEDS} dealers")
     seeds[key] = [fields[1], 0]  # seed, last triple number opened
     return None
 
@@ -202,6 +199,8 @@ def _dealer_stream(worker, dealer: Any, number: Any, tag: Any = None) -> SecureR
                "that triple was not dealt to this worker")
         _check(number > entry[1], "that triple was used already")
         entry[1] = number
+    else:  # closing: only the triple just opened (a future one's shares must stay unseen)
+        _check(number == entry[1], "only the triple opened last can be closed")
     return SecureRandom(entry[0], number)
 
 
@@ -343,7 +342,8 @@ def on_public_mul(worker, fields: list, inputs) -> Meta:
     """A share times a public integer tensor (x * p, x @ p or p @ x), then optionally divided by
     a public integer as in beaver_close (2 parties)."""
     _check(len(fields) == 6 and fields[2] in ("mul", "matmul") and type(fields[3]) is bool
-           and type(fields[4]) is int and fields[4] >= 0 and fields[5] in range(MAX_PARTIES),
+           and type(fields[4]) is int and fields[4] >= 0 and type(fields[5]) is int
+           and 0 <= fields[5] < MAX_PARTIES,
            "public_mul needs a share, a public tensor, mul|matmul, a side, a divisor and an index")
     x, pub, op, right, divisor, index = fields
     _share(x, "x")

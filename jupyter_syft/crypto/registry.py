@@ -29,7 +29,18 @@ PARTS = {"triple": (), "comparison": ("r", "bits")}
 
 def track(shared) -> None:
     """Called for every AdditiveSharingTensor made; costs one weak-set insert."""
+    global _made
+    _made += 1
     _live.add(shared)
+
+
+_made = 0  # shared tensors made so far in this kernel
+
+
+def made_count() -> int:
+    """How many shared tensors were made so far: views compare it from cell to cell, cheaply,
+    to know whether share labels may have changed."""
+    return _made
 
 
 def shared_values() -> List[Dict[str, Any]]:

@@ -153,7 +153,9 @@ def _reset_network_worker(worker: NetworkWorker) -> None:
 
     local = jupyter_syft.local_worker
     rows = local._request(worker, "summary", [])
-    ids = [row[0] for row in rows if type(row) is list and row and type(row[0]) is int]
+    # a row marked private (index 5) is the data owner's, e.g. a Ray-hosted worker's partition
+    ids = [row[0] for row in rows if type(row) is list and row and type(row[0]) is int
+           and not (len(row) > 5 and row[5] is True)]
     if ids:
         local._pending_deletes.setdefault(worker, []).extend(ids)
         local.flush_deletes(worker)

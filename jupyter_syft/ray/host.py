@@ -99,6 +99,7 @@ class WorkerHost:
                 worker._store.set(obj_id, tensor)
                 ids.append(obj_id)
             self.partitions[worker_id] = ids
+            worker.partition_ids = set(ids)
             self.rows[worker_id] = int(tensors[0].shape[0]) if tensors[0].dim() else 1
             rows += self.rows[worker_id]
         return rows
@@ -118,10 +119,10 @@ class WorkerHost:
             start = time.perf_counter()
             worker = self.workers.get(worker_id)
             ids = self.partitions.get(worker_id)
-            if worker is None or not ids:
+            objects = worker._store.objects if worker is not None else {}
+            if not ids or any(i not in objects for i in ids[:2]):  # never made, or deleted since
                 missing.append(worker_id)
                 continue
-            objects = worker._store.objects
             data, target = objects[ids[0]], objects[ids[1]]
             n = self.rows[worker_id]
             params = [p.clone().requires_grad_() for p in params0]
@@ -170,10 +171,13 @@ def _hosted_worker_class():
 
             def __init__(self, hook=None, id: Any = 0) -> None:
                 super().__init__(hook, id=id)
+                self.partition_ids = set()  # made here by pool.partition: the data owner's
                 self._handlers["summary"] = self._on_summary
 
             def is_private(self, obj_id: Any) -> bool:
-                return False
+                """A partition is this worker's own data: listed without its values, and
+                %syft reset leaves it (it is not the notebook's to delete)."""
+                return obj_id in self.partition_ids
 
         _HOSTED = HostedWorker
     return _HOSTED

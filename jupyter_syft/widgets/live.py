@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from ..pointers import DELETED, LIVE, PointerTensor
 from ..workers.base import BaseWorker, all_workers, subscribe_workers, unsubscribe_workers
+from ..workers.client import NetworkWorker
 from ..workers.namespace import ClientNamespace
 from ..crypto import registry
 from . import remote, sharing, snapshot
@@ -53,6 +54,7 @@ class LiveViews:
         self.variables: Callable[[], Iterable[Tuple[str, Any]]] = lambda: ()
         self._retired: List[tuple] = []  # (worker id, view) of removed workers: shown as gone once
         self._board_key: Any = None  # what the dashboard last drew: variables and traffic
+        self._sharing_seen: Any = (0, 0)  # (deals, shared tensors made) at the last cell's end
         self.training: Optional[TrainingView] = None
         self._training_dirty = False
         self.cell = 0  # which cell runs: a network worker's summary is asked at most once per cell
@@ -282,12 +284,15 @@ class LiveViews:
         on screen for their summary if it could have changed, refresh what changed."""
         for worker in all_workers():
             for location in list(worker._pending_deletes):
-                if remote.is_network(location):
-                    continue  # they ride along with its next request (a summary or the user's)
+                if isinstance(location, NetworkWorker):
+                    continue  # they ride along with its next request (a summary or the user's);
+                    # a Ray actor is one call away: flushed like a virtual worker
                 worker.flush_deletes(location)
         self.sync_network()
-        if registry.activity.providers or sharing.Labels().values:
+        sharing_now = (sharing.dealt_total(), registry.made_count())
+        if sharing_now != self._sharing_seen:
             # shares are known once the shared tensor is made, after the store events
+            self._sharing_seen = sharing_now
             self._dirty_workers.update(self.worker_views)
         for worker_id, view in self.worker_views.items():
             entry = self._watched.get(worker_id)

@@ -278,7 +278,9 @@ def test_a_hosted_workers_view_lists_its_actors_summary(pool, live):
     rows = {r["id"]: r for r in snap["rows"]}
     assert rows[x.id_at_location]["preview"] == "[1, 2, 3]"
     assert sorted(r["shape"] for r in rows.values()) == [[3], [8, 1], [8, 13]]
-    assert [r["preview"] for r in rows.values() if r["shape"] == [8, 13]] == ["(104 values)"]
+    # the partition is the worker's own data: listed, its values not shown (and %syft reset
+    # leaves it); what the notebook sent shows its values
+    assert sorted(r["preview"] for r in rows.values() if r["shape"] != [3]) == ["private", "private"]
     assert f"network worker at {w.address}" in view.value
 
 
