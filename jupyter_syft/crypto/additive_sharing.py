@@ -9,6 +9,7 @@ Like a pointer, the tensor has no data of its own: torch hands every operation o
 ``__torch_dispatch__``, which turns it into steps on the workers (``party.py``). Under
 ``FixedPrecisionTensor`` the same steps carry real numbers, and torch's autograd runs on top.
 """
+import math
 from typing import Any, Callable, Dict, List, Sequence
 
 import torch
@@ -240,12 +241,6 @@ def _public_mul(a: AdditiveSharingTensor, pub: torch.Tensor, divisor: int, op: s
     return AdditiveSharingTensor(out, a._provider)
 
 
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
 
 def _check_divisor(n: int, divisor: int) -> None:
     if divisor > 1 and n != 2:
@@ -269,7 +264,7 @@ def _beaver(op: str, x: AdditiveSharingTensor, y: AdditiveSharingTensor, divisor
     out_shape = (x.shape[0], y.shape[1]) if op == "matmul" else broadcast_shape(x.shape, y.shape)
     ids = [p.id for p in parties]
     dealer, number, c_last, tags = me._request(provider, "mpc", ["triple", op, list(x.shape), list(y.shape), ids])
-    registry.activity.record(provider.id, "triple", _numel(out_shape), ids)
+    registry.activity.record(provider.id, "triple", math.prod(out_shape), ids)
     d = e = None
     for p, xs, ys, tag in zip(parties, x._shares, y._shares, tags):
         di, ei = me._request(p, "mpc", ["beaver_open", op, xs, ys, dealer, number, tag])

@@ -22,6 +22,7 @@ The idea (SecureNN's private compare with the crypto provider as the third party
 Cost per element: 62 small numbers (one byte each) from each party to the provider, and a few
 vectorised operations over them; no round depends on the number of bits.
 """
+import math
 import os
 import sys
 from typing import Any, List
@@ -56,19 +57,13 @@ def _mod_p(x: torch.Tensor) -> torch.Tensor:
     return x.sub_(torch.floor(x * (1.0 / P)).mul_(P))
 
 
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
 
 # --- the crypto provider -----------------------------------------------------------------------
 def provider_setup(worker, shape: List[int], parties: list) -> list:
     from .party import deliver, split
 
     rng = worker.secure_random
-    n = _numel(shape)
+    n = math.prod(shape)
     r = rng.ring(shape)
     bit_shares = [rng.mod_257((n, POSITIONS)) for _ in range(len(parties) - 1)]
     last = bits(r.reshape(n) & _LOW).to(torch.float32)
@@ -164,7 +159,7 @@ def msb(x):
     parties, shape = x.parties, list(x.shape)
     ids = [p.id for p in parties]
     state_id, masks = me._request(provider, "mpc", ["cmp_setup", shape, ids])
-    registry.activity.record(provider.id, "comparison", _numel(shape), ids, delivered=masks)
+    registry.activity.record(provider.id, "comparison", math.prod(shape), ids, delivered=masks)
     r = [PointerTensor(p, m[0], x.shape, torch.int64, owner=me) for p, m in zip(parties, masks)]
     bits = [PointerTensor(p, m[1], (*x.shape, POSITIONS), torch.int16, owner=me)
             for p, m in zip(parties, masks)]

@@ -11,6 +11,7 @@ comparison, terms multiplied by random non-zero numbers and rotated by a random 
 """
 import hashlib
 import hmac
+import math
 import os
 import weakref
 from collections import OrderedDict
@@ -259,7 +260,7 @@ def _broadcastable(a: List[int], b: List[int], worker=None) -> bool:
     except RuntimeError:
         return False
     if worker is not None:
-        worker._check_size(_Sized(_numel(shape)))
+        worker._check_size(_Sized(math.prod(shape)))
     return True
 
 
@@ -366,7 +367,7 @@ def on_public_mul(worker, fields: list, inputs) -> Meta:
 def on_cmp_setup(worker, fields: list, inputs) -> Any:
     _check(len(fields) == 2, "cmp_setup needs a shape and the parties")
     shape = _shape(worker, fields[0], "the shape")
-    worker._check_size(_Sized(_numel(shape) * compare.POSITIONS))
+    worker._check_size(_Sized(math.prod(shape) * compare.POSITIONS))
     return compare.provider_setup(worker, shape, _party_ids(worker, fields[1]))
 
 
@@ -418,12 +419,6 @@ def on_cmp_result(worker, fields: list, inputs) -> Meta:
 def _ids_of(inputs, *objs) -> List[int]:
     return [i for obj, i in inputs if any(obj is o for o in objs)]
 
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
 
 
 STEPS = {

@@ -5,6 +5,7 @@ from torch's generators (Mersenne Twister / Philox are fast but not cryptographi
 keystream is a standard cryptographically secure generator and runs at gigabytes per second
 through OpenSSL, so drawing a 100x100 share costs about as much as adding two of them.
 """
+import math
 import os
 import threading
 
@@ -36,7 +37,7 @@ class SecureRandom:
 
     def ring(self, shape) -> torch.Tensor:
         """Uniform elements of Z_FIELD as int64 in [0, FIELD)."""
-        n = _numel(shape)
+        n = math.prod(shape)
         words = torch.frombuffer(self.bytes(8 * n), dtype=torch.int64) if n else torch.zeros(0, dtype=torch.int64)
         return words.bitwise_and_(MASK).view(shape)
 
@@ -44,7 +45,7 @@ class SecureRandom:
         """Uniform integers in [0, bound), exactly uniform. A power of two up to 256 takes the
         low bits of a byte; another bound up to 256 throws away the bytes at or above the largest
         multiple of bound instead of folding them in (folding would favour small values)."""
-        n = _numel(shape)
+        n = math.prod(shape)
         if bound & (bound - 1) == 0 and bound <= 256:
             raw = torch.frombuffer(self.bytes(n), dtype=torch.uint8) if n else torch.zeros(0, dtype=torch.uint8)
             return raw.bitwise_and(bound - 1).to(dtype).view(shape)
@@ -60,7 +61,7 @@ class SecureRandom:
         """Uniform elements of Z_257 as float32 (exact small integers). 65,535 = 255 * 257, so a
         16-bit word below 65,535 reduced mod 257 is exactly uniform; the one word above is
         thrown away (it turns up once in 65,536 draws)."""
-        n = _numel(shape)
+        n = math.prod(shape)
         words = torch.frombuffer(self.bytes(2 * n), dtype=torch.int16).to(torch.int32).bitwise_and_(0xFFFF)
         while bool((words == 0xFFFF).any()):
             bad = words == 0xFFFF
@@ -84,12 +85,6 @@ def _key(seed: bytes) -> bytes:
 
     return hashlib.sha256(b"jupyter_syft shared seed" + seed).digest()
 
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
 
 
 _local = threading.local()
